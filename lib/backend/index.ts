@@ -1,0 +1,123 @@
+/**
+ * Picks the TensorFlow.js backend once, at start, and says why.
+ *
+ * Order: tfjs-node-gpu (when it loads and sees a GPU) > tfjs-node > wasm > cpu.
+ * `FER_BACKEND=node-gpu|node|wasm|cpu` forces one. Switching backends while
+ * tensors are alive corrupts state, so a second call with another choice fails.
+ * @see notebooks/00-environment.ipynb
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmConvGradients } from './wasm-conv-gradients';
+import { registerWasmSamePaddingFix } from './wasm-same-padding';
+
+export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export interface BackendReport {
+  /** our name for the choice */
+  choice: BackendChoice;
+  /** tf.getBackend() after the choice */
+  tfBackend: string;
+  /** true when FER_BACKEND (or the caller) forced it */
+  forced: boolean;
+  /** candidates tried before it, with why each was skipped */
+  skipped: { choice: BackendChoice; why: string }[];
+  /** threads the backend computes with, where it says */
+  threads?: number;
+  /** fast conv2d gradients from forward convolutions are installed (wasm) */
+  convGradientsFromForward: boolean;
+}
+
+let chosen: Promise<BackendReport> | undefined;
+let chosenFor: string | undefined;
+
+/** Why a candidate cannot be used, or undefined when it is now the backend. */
+type Attempt = () => Promise<string | undefined>;
+
+function loadModule(name: string): string | undefined {
+  try {
+    require(name);
+    return undefined;
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    return (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && msg.includes(name)
+      ? `${name} is not installed (an optional dependency; its install needs internet access)`
+      : `${name} failed to load: ${msg}`;
+  }
+}
+
+const attempts: Record<BackendChoice, Attempt> = {
+  'node-gpu': async () => {
+    const fail = loadModule('@tensorflow/tfjs-node-gpu');
+    if (fail) return fail;
+    await tf.setBackend('tensorflow');
+    const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+    return gpu ? undefined : '@tensorflow/tfjs-node-gpu loaded but sees no GPU (check CUDA/cuDNN, see environment/GPU.md)';
+  },
+  node: async () => {
+    const fail = loadModule('@tensorflow/tfjs-node');
+    if (fail) return fail;
+    await tf.setBackend('tensorflow');
+    return undefined;
+  },
+  wasm: async () => {
+    const fail = loadModule('@tensorflow/tfjs-backend-wasm');
+    if (fail) return fail;
+    registerWasmConvGradients();
+    registerWasmSamePaddingFix();
+    return (await tf.setBackend('wasm')) ? undefined : 'the wasm backend failed to initialise';
+  },
+  cpu: async () => ((await tf.setBackend('cpu')) ? undefined : 'the cpu backend failed to initialise'),
+};
+
+function parseChoice(value: string, source: string): BackendChoice {
+  if ((BACKENDS as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new Error(`${source}='${value}' is not a backend; use one of: ${BACKENDS.join(', ')}`);
+}
+
+async function choose(forced: BackendChoice | undefined): Promise<BackendReport> {
+  const skipped: BackendReport['skipped'] = [];
+  const candidates = forced ? [forced] : BACKENDS;
+  for (const choice of candidates) {
+    // a tfjs-node-gpu without a GPU still registered 'tensorflow': use its CPU kernels
+    const why = choice === 'node' && tf.findBackend('tensorflow') ? undefined : await attempts[choice]();
+    if (why === undefined) {
+      await tf.ready();
+      return {
+        choice, tfBackend: tf.getBackend(), forced: forced !== undefined, skipped,
+        threads: threadCount(choice), convGradientsFromForward: choice === 'wasm',
+      };
+    }
+    skipped.push({ choice, why });
+  }
+  throw new Error(`FER_BACKEND=${forced} cannot be used: ${skipped.map((s) => s.why).join('; ')}`);
+}
+
+function threadCount(choice: BackendChoice): number | undefined {
+  if (choice !== 'wasm') return undefined;
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
+  return wasm.getThreadsCount();
+}
+
+/**
+ * Chooses the backend (once per process) and reports the choice.
+ * @param force overrides FER_BACKEND; omit both for the automatic order
+ */
+export function initBackend(force?: BackendChoice): Promise<BackendReport> {
+  const env = process.env.FER_BACKEND?.trim();
+  const forced = force ?? (env ? parseChoice(env, 'FER_BACKEND') : undefined);
+  const key = forced ?? 'auto';
+  if (chosen && chosenFor !== key) {
+    throw new Error(`the backend was already chosen (${chosenFor}); it cannot change to '${key}' in the same process`);
+  }
+  chosenFor = key;
+  chosen ??= choose(forced);
+  return chosen;
+}
+
+/** One line for logs: `wasm (skipped node-gpu: ..., node: ...)`. */
+export function describeBackend(r: BackendReport): string {
+  const threads = r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '';
+  const why = r.forced ? 'forced by FER_BACKEND' : r.skipped.map((s) => `${s.choice}: ${s.why}`).join('; ');
+  return `backend ${r.choice} (tf '${r.tfBackend}'${threads})${why ? ` — ${why}` : ''}`;
+}
