@@ -36,6 +36,7 @@ export const PARAMETERS = {
   epochs: param('training epochs per fold (papers differ; paper notebooks may scale this)', 1, 12, 150),
   learningRate: param('base learning rate', 1e-3, 1e-3, 1e-3),
   force: param('recompute results even when an identical run is stored', false, false, false),
+  benchSteps: param('timed training steps in the environment check (notebook 00)', 3, 10, 20),
 } satisfies Record<string, Parameter<Value>>;
 
 type Params = typeof PARAMETERS;

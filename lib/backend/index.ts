@@ -104,15 +104,19 @@ function threadCount(choice: BackendChoice): number | undefined {
  * @param force overrides FER_BACKEND; omit both for the automatic order
  */
 export function initBackend(force?: BackendChoice): Promise<BackendReport> {
-  const env = process.env.FER_BACKEND?.trim();
-  const forced = force ?? (env ? parseChoice(env, 'FER_BACKEND') : undefined);
-  const key = forced ?? 'auto';
-  if (chosen && chosenFor !== key) {
-    throw new Error(`the backend was already chosen (${chosenFor}); it cannot change to '${key}' in the same process`);
+  try {
+    const env = process.env.FER_BACKEND?.trim();
+    const forced = force ?? (env ? parseChoice(env, 'FER_BACKEND') : undefined);
+    const key = forced ?? 'auto';
+    if (chosen && chosenFor !== key) {
+      throw new Error(`the backend was already chosen (${chosenFor}); it cannot change to '${key}' in the same process`);
+    }
+    chosenFor = key;
+    chosen ??= choose(forced);
+    return chosen;
+  } catch (e) {
+    return Promise.reject(e);
   }
-  chosenFor = key;
-  chosen ??= choose(forced);
-  return chosen;
 }
 
 /** One line for logs: `wasm (skipped node-gpu: ..., node: ...)`. */

@@ -1,0 +1,44 @@
+// Notebooks and tools read every parameter through loadConfig: profiles pick
+// defaults, FER_* variables override them, and mistakes are errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeConfig, loadConfig, PARAMETERS } from '../lib/config';
+
+test('lite is the default profile, and profiles differ in scale', () => {
+  const lite = loadConfig({});
+  assert.equal(lite.profile, 'lite');
+  const smoke = loadConfig({ FER_PROFILE: 'smoke' });
+  const paper = loadConfig({ FER_PROFILE: 'paper' });
+  assert.ok(smoke.imageSize < lite.imageSize && lite.imageSize < paper.imageSize);
+  assert.ok(smoke.folds < lite.folds && paper.folds === 10);
+  assert.equal(paper.backbone, 'resnet18');
+});
+
+test('FER_<NAME> overrides one parameter with the right type', () => {
+  const c = loadConfig({ FER_PROFILE: 'smoke', FER_IMAGE_SIZE: '48', FER_FORCE: 'true', FER_DATASET: 'ckplus' });
+  assert.equal(c.imageSize, 48);
+  assert.equal(c.force, true);
+  assert.equal(c.dataset, 'ckplus');
+  const rows = describeConfig(c, { FER_IMAGE_SIZE: '48' });
+  assert.equal(rows.find((r) => r.parameter === 'imageSize')?.source, 'FER_IMAGE_SIZE');
+  assert.equal(rows.find((r) => r.parameter === 'folds')?.source, 'profile smoke');
+  assert.equal(rows.length, Object.keys(PARAMETERS).length);
+});
+
+test('explicit overrides (e.g. from a command line) win over the environment', () => {
+  assert.equal(loadConfig({ FER_SEED: '3' }, { seed: 9 }).seed, 9);
+  assert.throws(() => loadConfig({}, { nope: 1 } as never), /unknown setting 'nope'/);
+});
+
+test('mistakes are errors that name the setting', () => {
+  assert.throws(() => loadConfig({ FER_PROFILE: 'big' }), /FER_PROFILE='big' is not a profile/);
+  assert.throws(() => loadConfig({ FER_EPOCS: '3' }), /unknown setting FER_EPOCS/);
+  assert.throws(() => loadConfig({ FER_EPOCHS: 'three' }), /FER_EPOCHS='three' is not a number/);
+  assert.throws(() => loadConfig({ FER_FORCE: 'yes' }), /FER_FORCE='yes' must be true\/false/);
+  assert.throws(() => loadConfig({ FER_BACKBONE: 'vgg' }), /FER_BACKBONE='vgg' must be one of: lite-cnn, resnet18/);
+});
+
+test('the configuration is frozen', () => {
+  const c = loadConfig({});
+  assert.ok(Object.isFrozen(c));
+});
