@@ -1,0 +1,75 @@
+/**
+ * The plain baseline every paper compares against: a backbone on the target
+ * image and a linear softmax classifier (spndl spec 2.6, gndl spec 3.1),
+ * trained with cross-entropy, with flip-or-noise augmentation. Variant 'spl' adds class-wise self-paced
+ * learning (spndl Table 4, "Baseline + SPL").
+ * @see notebooks/02-spndl.ipynb
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BackboneName, backboneFeatures, buildBackbone, trainableVariables } from '../models/backbones';
+import { loadPretrainedWeights } from '../models/pretrained';
+import { augmentBatch } from '../train/batches';
+import { crossEntropy } from '../train/losses';
+import { TrainOptimizer } from '../train/optim';
+import type { BuildContext, Method, MethodModel } from './method';
+import { optimizerSpecFromConfig } from './settings';
+
+/** A linear classifier [B, D] -> [B, K], seeded. */
+export function linearClassifier(inputDim: number, numClasses: number, seed: number, name = 'classifier'): tf.LayersModel {
+  const input = tf.input({ shape: [inputDim], name: `${name}.input` });
+  const logits = tf.layers.dense({
+    name: `${name}.fc`, units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed }),
+  }).apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: logits, name });
+}
+
+/** Builds the configured backbone for a run, loading pretrained weights when the config names a file. */
+export function backboneForRun(ctx: BuildContext, opts: { seed?: number; prefix?: string } = {}) {
+  const { config, data } = ctx;
+  const backbone = buildBackbone(config.backbone as BackboneName, {
+    inputShape: [data.size, data.size, data.channels], width: config.backboneWidth, seed: opts.seed ?? ctx.seed, prefix: opts.prefix,
+  });
+  if (config.pretrainedWeights) loadPretrainedWeights(backbone.model, config.pretrainedWeights, { prefix: opts.prefix });
+  return backbone;
+}
+
+function buildBaseline(ctx: BuildContext): MethodModel {
+  const backbone = backboneForRun(ctx);
+  const head = linearClassifier(backbone.featureDim, ctx.data.classes.length, ctx.seed + 1);
+  const optimizer = new TrainOptimizer(optimizerSpecFromConfig(ctx.config));
+  const variables = trainableVariables(backbone.model, head);
+  const logitsOf = (x: tf.Tensor4D, training: boolean) => head.apply(backboneFeatures(backbone, x, training), { training }) as tf.Tensor2D;
+  return {
+    parts: { backbone: backbone.model, head },
+    optimizers: { model: optimizer },
+    trainStep(batch, step) {
+      const input = ctx.options.augment ? augmentBatch(batch, step.rng).target : batch.target;
+      let logits: tf.Tensor2D | undefined;
+      const loss = optimizer.step(() => {
+        const l = logitsOf(input, true); // [B, K]
+        logits = tf.keep(l);
+        return crossEntropy(l, batch.labels);
+      }, variables);
+      if (input !== batch.target) input.dispose();
+      return { losses: { loss }, logits };
+    },
+    predict: (batch) => tf.tidy(() => logitsOf(batch.target, false)),
+    features: (batch) => tf.tidy(() => ({ backbone: backboneFeatures(backbone, batch.target, false) })),
+  };
+}
+
+export const baselineMethod: Method = {
+  name: 'baseline',
+  paper: 'baseline',
+  description: 'backbone + linear softmax classifier on the target image, cross-entropy',
+  options: {
+    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise (spndl spec 4.4)', default: true },
+  },
+  variants: {
+    plain: { description: 'cross-entropy on every training sample' },
+    spl: { description: 'class-wise self-paced learning (spndl Table 4: Baseline + SPL)', spl: true },
+  },
+  defaultVariant: 'plain',
+  inputs: () => ({ train: 'target', test: 'target' }),
+  build: buildBaseline,
+};

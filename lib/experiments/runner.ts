@@ -1,0 +1,213 @@
+/**
+ * The experiment runner: a configuration -> every fold trained (or resumed,
+ * or reused) -> tables in the results store. A run's id is a readable name
+ * plus a hash of its full resolved configuration, so running an identical
+ * configuration again returns the stored result unless `force` is set.
+ * @see notebooks/02-spndl.ipynb
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config';
+import type { FerSet } from '../data/dataset';
+import { officialSplit, subjectFolds } from '../data/folds';
+import { writeFileAtomic } from '../data/manifest';
+import { paceRows } from '../train/spl';
+import { disposeBatch, makeBatch } from '../train/batches';
+import { loadCheckpoint } from '../train/checkpoint';
+import { deriveSeed } from '../train/rng';
+import { dataInfo, disposeModel, EpochRow, FoldResult, FoldSplit, reviveRows, trainFold } from '../train/trainer';
+import { loadRun, RESULTS_DIR, Row, RUN_FILES, runDirFor, runIdFor, StoredRun, writeCsv, isComplete } from '../results/store';
+import type { Method, MethodModel, OptionValue, RunConfig } from './method';
+import { getMethod } from './methods';
+import { resolveRunConfig } from './settings';
+
+export interface RunOptions {
+  /** from loadConfig() (profile values + FER_* overrides) */
+  config: Config;
+  method: string;
+  /** defaults to the method's default variant */
+  variant?: string;
+  /** method options beyond the variant's */
+  options?: Record<string, OptionValue>;
+  /** the dataset, already loaded (notebooks, tests); by default loadDataset(config) */
+  set?: FerSet;
+  /** test fold of each sample; by default subject-independent folds (or the set's train/test split column) */
+  foldOf?: ArrayLike<number>;
+  /** results root, by default data/results */
+  resultsDir?: string;
+  /** recompute even when an identical run is stored (default: config.force) */
+  force?: boolean;
+  /** called after each epoch's checkpoint; throwing stops the run (tests simulate a kill) */
+  onEpoch?: (row: EpochRow) => void;
+  /** null: no progress output */
+  progress?: null;
+  /** print a line per fold and where results went (command line) */
+  log?: (line: string) => void;
+}
+
+export interface RunResult extends StoredRun {
+  /** true when the stored result was reused without training */
+  cached: boolean;
+}
+
+/** Test fold per sample: the set's official train/test split when its rows have one (fold 0; -1: train only), else subject-independent folds. */
+export function defaultFolds(set: FerSet, folds: number, seed: number): number[] {
+  if (set.rows.some((r) => r.split !== undefined && r.split !== '')) {
+    const foldOf = new Array<number>(set.labels.length).fill(-1);
+    for (const i of officialSplit(set.rows).test) foldOf[i] = 0;
+    return foldOf;
+  }
+  if (folds < 2) throw new Error(`folds=${folds}: cross-validation needs at least 2 folds (or a dataset with a train/test split column)`);
+  return subjectFolds(set.subjects, folds, seed);
+}
+
+/** Train/test index lists per fold from a test-fold-per-sample array (-1: never tested). */
+export function foldSplits(foldOf: ArrayLike<number>): FoldSplit[] {
+  const ids = [...new Set(Array.from(foldOf).filter((f) => f >= 0))].sort((a, b) => a - b);
+  return ids.map((fold) => {
+    const train: number[] = [], test: number[] = [];
+    Array.from(foldOf).forEach((f, i) => (f === fold ? test : train).push(i));
+    if (!train.length || !test.length) throw new Error(`fold ${fold} has ${train.length} training and ${test.length} test samples`);
+    return { fold, train: Int32Array.from(train), test: Int32Array.from(test) };
+  });
+}
+
+function checkSet(set: FerSet): void {
+  const n = set.labels.length;
+  const per = set.size * set.size * set.channels;
+  if (set.images.length !== n * per) throw new Error(`dataset '${set.name}': ${set.images.length} image values for ${n} samples of ${set.size}x${set.size}x${set.channels}`);
+  if (set.neutral && set.neutral.length !== set.images.length) throw new Error(`dataset '${set.name}': neutral references do not match the images in size`);
+  if (set.subjects.length !== n) throw new Error(`dataset '${set.name}': ${set.subjects.length} subjects for ${n} samples`);
+  set.labels.forEach((y, i) => {
+    if (!(y >= 0 && y < set.classes.length)) throw new Error(`dataset '${set.name}' sample ${i}: label ${y} is not a class index (0..${set.classes.length - 1})`);
+  });
+}
+
+/** Resolves the run configuration and id without training (what would run, and where). */
+export function planRun(opts: Pick<RunOptions, 'config' | 'method' | 'variant' | 'options' | 'resultsDir'> & { set?: FerSet }) {
+  const method = getMethod(opts.method);
+  const config = resolveRunConfig(opts.config, method, opts.variant ?? method.defaultVariant, opts.options);
+  const withData: RunConfig = opts.set
+    ? { ...config, data: { name: opts.set.name, samples: opts.set.labels.length, size: opts.set.size, channels: opts.set.channels, classes: opts.set.classes } }
+    : config;
+  return { method, config: withData, runId: runIdFor(withData), dir: runDirFor(withData, opts.resultsDir ?? RESULTS_DIR) };
+}
+
+/** Runs a method's once-per-run preparation (pretraining stages run as their own cached experiments; --force does not retrain them). */
+async function prepareMethod(method: Method, config: RunConfig, set: FerSet, opts: Pick<RunOptions, 'config' | 'resultsDir' | 'progress' | 'log'>): Promise<unknown> {
+  if (!method.prepare) return undefined;
+  return method.prepare({
+    config, data: dataInfo(set),
+    runDependency: async (dep) => {
+      const { method: depMethod, variant, options, ...rest } = dep;
+      const r = await runExperiment({ config: { ...opts.config, ...rest } as Config, method: depMethod, variant, options, resultsDir: opts.resultsDir, progress: opts.progress, log: opts.log, force: false });
+      return { runDir: r.dir, runId: r.runId };
+    },
+  });
+}
+
+/** Runs an experiment (all folds), or returns its stored result. */
+export async function runExperiment(opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? (() => undefined);
+  const set = opts.set ?? await (require('../data/dataset') as typeof import('../data/dataset')).loadDataset(opts.config);
+  checkSet(set);
+  const { method, config, runId, dir } = planRun({ ...opts, set });
+  const force = opts.force ?? opts.config.force;
+  const work = path.join(dir, RUN_FILES.work);
+  if (isComplete(dir) && !force) {
+    log(`reusing stored run ${runId} (${dir}); use --force to recompute`);
+    return { ...loadRun(dir), cached: true };
+  }
+  if (force) fs.rmSync(work, { recursive: true, force: true }); // start over: no stale checkpoints
+  fs.mkdirSync(work, { recursive: true });
+  writeFileAtomic(path.join(dir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
+
+  const foldOf = Array.from(opts.foldOf ?? defaultFolds(set, config.folds, config.seed));
+  if (foldOf.length !== set.labels.length) throw new Error(`foldOf has ${foldOf.length} entries for ${set.labels.length} samples`);
+  const splits = foldSplits(foldOf);
+  writeCsv(path.join(dir, RUN_FILES.folds), foldOf.map((fold, sample) => ({ sample, subject: set.subjects[sample], fold })));
+
+  const started = Date.now();
+  const prepared = await prepareMethod(method, config, set, opts);
+
+  const results: FoldResult[] = [];
+  for (const split of splits) {
+    const doneFile = path.join(work, `fold-${split.fold}.json`);
+    if (fs.existsSync(doneFile)) {
+      const done = JSON.parse(fs.readFileSync(doneFile, 'utf8')) as FoldResult;
+      results.push({ ...done, rows: reviveRows(done.rows) });
+      log(`fold ${split.fold + 1}/${splits.length}: finished earlier, kept`);
+      continue;
+    }
+    const result = await trainFold({
+      method, config, set, split, prepared, checkpointFile: path.join(work, `fold-${split.fold}.ckpt`),
+      onEpoch: opts.onEpoch, progress: opts.progress, label: `${runId} fold ${split.fold + 1}/${splits.length}`,
+    });
+    writeFileAtomic(doneFile, JSON.stringify(result));
+    results.push(result);
+  }
+
+  const rows: Row[] = results.flatMap((r) => r.rows.map((row) => ({ run: runId, method: config.method, variant: config.variant, seed: config.seed, ...row })));
+  writeCsv(path.join(dir, RUN_FILES.predictions), results.flatMap((r) => r.predictions.map((p) => ({ ...p }))));
+  if (config.spl) writeCsv(path.join(dir, RUN_FILES.spl), results.flatMap((r) => paceRows(r.spl, { fold: r.fold })));
+  writeFileAtomic(path.join(dir, RUN_FILES.meta), JSON.stringify({
+    runId, backend: tf.getBackend(), dataset: { name: set.name, samples: set.labels.length, size: set.size, channels: set.channels, classes: set.classes },
+    folds: splits.map((s) => ({ fold: s.fold, train: s.train.length, test: s.test.length })),
+    finished: new Date().toISOString(), seconds: (Date.now() - started) / 1000,
+  }, null, 2) + '\n');
+  writeCsv(path.join(dir, RUN_FILES.results), rows); // last: its presence marks the run complete
+  return { ...loadRun(dir), cached: false };
+}
+
+/**
+ * A stored run's trained model of one fold (its last checkpoint), for
+ * features, probes and t-SNE without retraining. The caller disposes it
+ * with disposeModel.
+ */
+export async function loadFoldModel(run: StoredRun, fold: number, set: FerSet, resultsDir?: string): Promise<MethodModel> {
+  const method = getMethod(run.config.method);
+  const file = path.join(run.dir, RUN_FILES.work, `fold-${fold}.ckpt`);
+  if (!fs.existsSync(file)) throw new Error(`run ${run.runId} has no checkpoint for fold ${fold} (${file})`);
+  const config = loadConfigOf(run);
+  const prepared = await prepareMethod(method, run.config, set, { config, resultsDir, progress: null });
+  const model = await method.build({
+    config: run.config, options: run.config.options, data: dataInfo(set), fold, seed: deriveSeed(run.config.seed, 'init', fold), prepared,
+  });
+  try {
+    await loadCheckpoint(file, model.parts, model.optimizers);
+  } catch (e) {
+    disposeModel(model);
+    throw e;
+  }
+  return model;
+}
+
+/** The lib/config values a stored run was made with (to run its dependencies). */
+function loadConfigOf(run: StoredRun): Config {
+  const { method: _m, variant: _v, options: _o, totalEpochs: _t, spl: _s, paceEpochs: _p, data: _d, ...rest } = run.config;
+  return { ...rest, force: false } as Config;
+}
+
+/** Eval-mode features of some samples: one [n, D] Float32Array per feature the method names. */
+export function extractFeatures(model: MethodModel, set: FerSet, samples: Int32Array, pairs: boolean, batchSize = 64): Record<string, { dim: number; data: Float32Array }> {
+  if (!model.features) throw new Error('this method exposes no features');
+  const parts: Record<string, Float32Array[]> = {};
+  const dims: Record<string, number> = {};
+  for (let i = 0; i < samples.length; i += batchSize) {
+    const batch = makeBatch(set, samples.subarray(i, i + batchSize), pairs);
+    const feats = model.features(batch);
+    for (const [name, t] of Object.entries(feats)) {
+      (parts[name] ??= []).push(t.dataSync() as Float32Array);
+      dims[name] = t.shape[1];
+    }
+    tf.dispose(Object.values(feats));
+    disposeBatch(batch);
+  }
+  return Object.fromEntries(Object.entries(parts).map(([name, arrays]) => {
+    const data = new Float32Array(arrays.reduce((a, x) => a + x.length, 0));
+    let off = 0;
+    for (const x of arrays) { data.set(x, off); off += x.length; }
+    return [name, { dim: dims[name], data }];
+  }));
+}
