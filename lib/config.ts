@@ -60,6 +60,17 @@ export const PARAMETERS = {
 } satisfies Record<string, Parameter<Value>>;
 
 type Params = typeof PARAMETERS;
+
+/** Parameters that do not change what a run computes: left out of stored run configurations and their hashes. */
+export const NOT_RUN_SETTINGS = ['force', 'benchSteps'] as const;
+export type RunSettings = Omit<Config, (typeof NOT_RUN_SETTINGS)[number]>;
+
+/** The configuration without NOT_RUN_SETTINGS. */
+export function runSettings(config: Config): RunSettings {
+  const out: Record<string, unknown> = { ...config };
+  for (const k of NOT_RUN_SETTINGS) delete out[k];
+  return out as RunSettings;
+}
 export type Config = { profile: Profile } & {
   readonly [K in keyof Params]: Params[K] extends Parameter<infer T> ? (T extends number ? number : T extends boolean ? boolean : string) : never;
 };

@@ -42,3 +42,11 @@ test('the configuration is frozen', () => {
   const c = loadConfig({});
   assert.ok(Object.isFrozen(c));
 });
+
+test('settings that do not change a run stay out of its stored configuration and id', async () => {
+  const { planRun } = await import('../lib/experiments/runner');
+  const plan = (env: Record<string, string>) => planRun({ config: loadConfig({ FER_PROFILE: 'smoke', ...env }), method: 'baseline' });
+  assert.equal(plan({ FER_BENCH_STEPS: '7', FER_FORCE: '1' }).runId, plan({}).runId);
+  assert.ok(!('benchSteps' in plan({}).config) && !('force' in plan({}).config));
+  assert.notEqual(plan({ FER_EPOCHS: '2' }).runId, plan({}).runId, 'a setting that changes training changes the id');
+});

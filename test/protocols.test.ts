@@ -33,6 +33,11 @@ test('CK+-shaped manifest: 327 sequences give 981 pairs sharing one neutral per 
   const eight = withNeutralClass(rows);
   assert.equal(eight.length, 981 + 327);
   assert.equal(eight.filter((r) => r.label === 'neutral').length, 327);
+  // a neutral row is cropped by the neutral frame's landmarks, not the peak's
+  const boxed = withNeutralClass([{ ...rows[0], crop_left: 10, crop_top: 11, crop_width: 50, crop_height: 60,
+    neutral_crop_left: 1, neutral_crop_top: 2, neutral_crop_width: 70, neutral_crop_height: 80 }]);
+  assert.deepEqual([1, 2, 70, 80], ['left', 'top', 'width', 'height'].map((k) => boxed[1][`crop_${k}`]));
+  assert.equal(boxed[0].crop_left, 10);
   assert.throws(() => neutralPairs([...rows, { ...rows[0], path: 'x.png', neutral_path: '' }]), /row 983 \(x\.png\): no neutral_path/);
   assert.throws(() => neutralPairs([...rows, { ...rows[0], path: 'x.png', neutral_path: 'other.png' }]), /two neutral frames/);
 });

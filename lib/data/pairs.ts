@@ -51,6 +51,10 @@ export function withNeutralClass(rows: ManifestRow[]): ManifestRow[] {
     if ('true_label' in n) n.true_label = 'neutral';
     if ('label_flipped' in n) n.label_flipped = 0;
     if ('corruption' in n) n.corruption = 'none';
+    // the neutral frame has its own landmark crop (CK+), not the peak frame's
+    for (const k of ['left', 'top', 'width', 'height']) {
+      if (`neutral_crop_${k}` in r) n[`crop_${k}`] = r[`neutral_crop_${k}`];
+    }
     added.set(key, n);
   }
   return [...rows, ...added.values()];

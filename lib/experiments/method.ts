@@ -18,7 +18,7 @@
  * @see notebooks/02-spndl.ipynb
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Config } from '../config';
+import type { RunSettings } from '../config';
 import type { Rng } from '../data/random';
 import type { TrainOptimizer } from '../train/optim';
 
@@ -33,7 +33,7 @@ export interface DataInfo {
 }
 
 /** The fully resolved settings of a run: stored as config.json, hashed into the run id. */
-export interface RunConfig extends Omit<Config, 'force'> {
+export interface RunConfig extends RunSettings {
   method: string;
   variant: string;
   /** the method's options: defaults, then the variant's, then the caller's */

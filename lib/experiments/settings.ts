@@ -4,7 +4,7 @@
  * error names the setting at fault.
  * @see notebooks/02-spndl.ipynb
  */
-import type { Config } from '../config';
+import { runSettings, type Config } from '../config';
 import type { OptimizerSpec } from '../train/optim';
 import { validateOptimizerSpec } from '../train/optim';
 import { paceEpochsFor, totalEpochs, validateSchedule } from '../train/spl';
@@ -61,9 +61,8 @@ export function resolveRunConfig(config: Config, method: Method, variant: string
   const paceEpochs = given.length ? given : paceEpochsFor(config.epochs, rho.length || 6);
   const spl = v.spl ? { rho, paceEpochs } : null;
   if (spl) validateSchedule(spl);
-  const { force: _force, ...rest } = config;
   return {
-    ...rest, method: method.name, variant, options,
+    ...runSettings(config), method: method.name, variant, options,
     totalEpochs: spl ? totalEpochs(spl) : config.epochs, spl, paceEpochs,
   };
 }
