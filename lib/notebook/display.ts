@@ -30,15 +30,19 @@ function kernelDisplay(): Tslab | undefined {
 }
 
 type Cell = string | number | boolean | null | undefined;
-/** Anything with rows: an array of records or a danfojs DataFrame. */
-export type TableLike = Record<string, Cell>[] | { columns: string[]; values: Cell[][] };
+/** Anything with rows: an array of records, or a danfojs DataFrame (anything with columns and 2-D values). */
+export type TableLike = Record<string, Cell>[] | { columns: string[]; values: unknown };
 
 function toRows(t: TableLike): { columns: string[]; rows: Cell[][] } {
   if (Array.isArray(t)) {
     const columns = [...new Set(t.flatMap((r) => Object.keys(r)))];
     return { columns, rows: t.map((r) => columns.map((c) => r[c])) };
   }
-  return { columns: t.columns, rows: t.values };
+  const values = t.values as unknown[];
+  if (!Array.isArray(values) || values.some((r) => !Array.isArray(r))) {
+    throw new Error('showTable: expected rows of values (a DataFrame, not a Series)');
+  }
+  return { columns: t.columns, rows: values as Cell[][] };
 }
 
 function format(v: Cell, digits: number): string {
