@@ -27,6 +27,10 @@ const good = notebook([
   ['code', 'a * 2'],
   ['code', "console.log(process.env.FER_PROFILE, require('path').basename(process.cwd()));"],
 ]);
+const progress = notebook([
+  ['code', "import { progressLine } from '../../dist/lib/notebook/display';\nconst line = progressLine();\nfor (let i = 1; i <= 20000; i++) line.update(`step ${i}`);\nline.done();"],
+  ['code', "console.log('kernel still alive');"],
+]);
 const failing = notebook([
   ['code', "console.log('before');"],
   ['markdown', 'text'],
@@ -39,6 +43,7 @@ before(() => {
   fs.mkdirSync(dir, { recursive: true });
   writeNotebook(path.join(dir, 'good.ipynb'), good);
   writeNotebook(path.join(dir, 'failing.ipynb'), failing);
+  writeNotebook(path.join(dir, 'progress.ipynb'), progress);
   writeNotebook(path.join(dir, 'type-error.ipynb'), typeError);
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +65,13 @@ test('runs every code cell in the tslab kernel and records outputs as nbformat 4
   assert.match(JSON.stringify(code[2].outputs), /84/);
   assert.match(JSON.stringify(code[3].outputs), /smoke \.tmp-notebooks/, 'env reaches the kernel, which runs in the notebook folder');
   assert.equal(nb.cells[0].cell_type, 'markdown');
+});
+
+test('a progress line updated on every step of a tight loop does not overrun the kernel', async () => {
+  const { nb, failure } = await executeNotebook(path.join(dir, 'progress.ipynb'), { env, cellTimeoutMs: 60_000 });
+  assert.equal(failure, undefined, failure?.error);
+  assert.match(JSON.stringify(nb.cells[0].outputs), /step 20000/, 'the last text is kept');
+  assert.match(JSON.stringify(nb.cells[1].outputs), /kernel still alive/);
 });
 
 test('stops at a failing cell and names it', async () => {

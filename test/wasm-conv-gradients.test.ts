@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
+import { requestedThreads } from '../lib/backend/wasm-threads';
 
 interface Case {
   name: string; batch: number; h: number; w: number; cin: number; cout: number;
@@ -47,9 +48,28 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
+interface PoolCase {
+  batch: number; h: number; w: number; c: number;
+  size: number | readonly [number, number]; stride: number | readonly [number, number]; pad: 'same' | 'valid';
+}
+const poolCases: PoolCase[] = [];
+for (const [size, stride] of [[2, 2], [3, 2], [3, 1], [2, 1], [[2, 3], [2, 1]]] as const)
+  for (const pad of ['same', 'valid'] as const)
+    for (const [h, w, c] of [[8, 8, 1], [9, 7, 3], [6, 10, 5]]) poolCases.push({ batch: 2, h, w, c, size, stride, pad });
+
+/** Gradient of sum(maxPool(relu(x)) * r): ReLU makes windows of tied zeros, where the tie rule shows. */
+function poolGradient(p: PoolCase): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.randomUniform([p.batch, p.h, p.w, p.c], -1, 1, 'float32', 5).relu() as tf.Tensor4D;
+    const r = tf.randomUniform(tf.maxPool(x, p.size, p.stride, p.pad).shape, -1, 1, 'float32', 6);
+    return tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, p.size, p.stride, p.pad).mul(r).sum())(x).dataSync() as Float32Array;
+  });
+}
+
 test('wasm conv2d outputs and gradients match the cpu backend', async () => {
   await tf.setBackend('cpu');
   const reference = cases.map((c) => [gradients(c, false), gradients(c, true)]);
+  const poolReference = poolCases.map(poolGradient);
   assert.equal(tf.memory().numTensors, 0);
   const report = await initBackend('wasm');
   assert.equal(report.tfBackend, 'wasm');
@@ -65,6 +85,20 @@ test('wasm conv2d outputs and gradients match the cpu backend', async () => {
       });
     });
   });
+  poolCases.forEach((p, i) => {
+    const err = relativeError(poolGradient(p), poolReference[i]);
+    // disjoint windows: one term per element, so exact; overlapping ones add a few terms
+    const pair = (v: number | readonly number[]) => (typeof v === 'number' ? [v, v] : v);
+    const disjoint = pair(p.stride).every((st, k) => st >= pair(p.size)[k]);
+    assert.ok(disjoint ? err === 0 : err < 1e-6, `maxPool ${p.size} stride ${p.stride} ${p.pad} on ${p.h}x${p.w}x${p.c}: gradient relative error ${err.toExponential(2)}`);
+  });
   assert.equal(tf.memory().numTensors, before, 'gradient kernels leak no tensors');
   assert.ok(cases.length > 100, `${cases.length} shapes checked`);
+});
+
+test('FER_THREADS picks the wasm thread count and rejects nonsense', () => {
+  assert.equal(requestedThreads({ FER_THREADS: '1' }), 1);
+  assert.equal(requestedThreads({ FER_THREADS: ' 3 ' }), 3);
+  assert.ok(requestedThreads({}) >= 1);
+  for (const bad of ['0', '9', '2.5', 'two']) assert.throws(() => requestedThreads({ FER_THREADS: bad }), /FER_THREADS/);
 });

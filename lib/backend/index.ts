@@ -4,11 +4,15 @@
  * Order: tfjs-node-gpu (when it loads and sees a GPU) > tfjs-node > wasm > cpu.
  * `FER_BACKEND=node-gpu|node|wasm|cpu` forces one. Switching backends while
  * tensors are alive corrupts state, so a second call with another choice fails.
+ * The wasm backend computes with `FER_THREADS` threads (default: all cores;
+ * see wasm-threads.ts) and gets fast conv2d gradients (wasm-conv-gradients.ts).
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGradients } from './wasm-conv-gradients';
+import { registerWasmMaxPoolGradient } from './wasm-maxpool-gradient';
 import { registerWasmSamePaddingFix } from './wasm-same-padding';
+import { enableWasmThreads, requestedThreads } from './wasm-threads';
 
 export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -65,7 +69,15 @@ const attempts: Record<BackendChoice, Attempt> = {
     if (fail) return fail;
     registerWasmConvGradients();
     registerWasmSamePaddingFix();
-    return (await tf.setBackend('wasm')) ? undefined : 'the wasm backend failed to initialise';
+    registerWasmMaxPoolGradient();
+    const threads = requestedThreads();
+    const restore = threads > 1 ? enableWasmThreads(threads) : undefined;
+    try {
+      if (await tf.setBackend('wasm')) return undefined;
+      return `the wasm backend failed to initialise${threads > 1 ? ` with ${threads} threads (FER_THREADS=1 uses the single-threaded build)` : ''}`;
+    } finally {
+      restore?.();
+    }
   },
   cpu: async () => ((await tf.setBackend('cpu')) ? undefined : 'the cpu backend failed to initialise'),
 };

@@ -6,54 +6,23 @@
  * convolutions themselves, and wasm's forward Conv2D (XNNPACK) is fast:
  *   input gradient:  dilate dy by the stride, pad it, and convolve it with
  *                    the spatially flipped filter with in/out channels swapped
- *   filter gradient: convolve x transposed to [Cin, H, W, B] with dy
- *                    transposed to [oh, ow, B, Cout], dilation = stride
+ *   filter gradient: one matrix product, patches^T x dy, where patches^T
+ *                    [kh*kw*Cin, B*oh*ow] (im2col, transposed) is built in
+ *                    the heap by a tiled JS copy and wasm's BatchMatMul
+ *                    (XNNPACK) does the product; for inputs whose patches
+ *                    would not fit in memory, a convolution of x transposed
+ *                    to [Cin, H, W, B] with dy transposed to [oh, ow, B, Cout]
+ *                    (dilation = stride), which needs no patches but is
+ *                    about twice as slow (wasm's Transpose is slow)
  * Registering them as the wasm kernels (rather than overriding gradients)
  * fixes every path that reaches them: tf.conv2d, tf.fused.conv2d, tf.layers.
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { KernelScope, transpose2d, type Backend } from './wasm-kernel-scope';
+
 type TensorInfo = tf.TensorInfo;
-type Backend = tf.KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
-type Attrs = Record<string, unknown>;
-type Pads = [number, number][];
-
-/** Runs wasm kernels directly and frees every intermediate on `finish`. */
-class KernelScope {
-  private made: TensorInfo[] = [];
-  constructor(private backend: Backend) {}
-
-  run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: Attrs): TensorInfo {
-    const kernel = tf.getKernel(kernelName, 'wasm');
-    if (!kernel) throw new Error(`wasm backend has no '${kernelName}' kernel`);
-    const out = kernel.kernelFunc({ inputs, backend: this.backend, attrs: attrs as tf.NamedAttrMap });
-    const info = Array.isArray(out) ? out[0] : out;
-    this.made.push(info);
-    return info;
-  }
-
-  /** Pads (negative amounts crop) the given dims of a tensor. */
-  padOrCrop(x: TensorInfo, pads: Pads): TensorInfo {
-    let y = x;
-    if (pads.some(([a, b]) => a < 0 || b < 0)) {
-      const begin = pads.map(([a]) => Math.max(0, -a));
-      const size = y.shape.map((d, i) => d - begin[i] - Math.max(0, -pads[i][1]));
-      y = this.run('Slice', { x: y }, { begin, size });
-    }
-    if (pads.some(([a, b]) => a > 0 || b > 0)) {
-      const paddings = pads.map(([a, b]) => [Math.max(0, a), Math.max(0, b)]);
-      y = this.run('PadV2', { x: y }, { paddings, constantValue: 0 });
-    }
-    return y;
-  }
-
-  /** Frees all intermediates except `keep`, the kernel's result. */
-  finish(keep: TensorInfo): TensorInfo {
-    for (const t of this.made) if (t !== keep) this.backend.disposeData(t.dataId);
-    return keep;
-  }
-}
 
 interface ConvAttrs {
   strides: number | [number, number];
@@ -106,15 +75,65 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: obj
   return s.finish(dx);
 }
 
+/** Largest patch matrix (floats) the im2col filter gradient may allocate. */
+const MAX_PATCH_FLOATS = 64 * 1024 * 1024;
+
 function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): TensorInfo {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
   const info = convInfo(x.shape, attrs.filterShape, attrs);
+  const s = new KernelScope(args.backend as Backend);
+  const patchFloats = info.filterHeight * info.filterWidth * info.inChannels * info.batchSize * info.outHeight * info.outWidth;
+  const dw = x.dtype === 'float32' && dy.dtype === 'float32' && patchFloats <= MAX_PATCH_FLOATS
+    ? filterGradientByMatMul(s, x, dy, info)
+    : filterGradientByConv(s, x, dy, info);
+  return s.finish(dw);
+}
+
+/** dW [kh*kw*Cin, Cout] = patches^T [kh*kw*Cin, B*oh*ow] x dy [B*oh*ow, Cout]. */
+function filterGradientByMatMul(s: KernelScope, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout,
+    strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, padInfo: { top, left } } = info;
+  const pixels = nb * oh * ow;
+  const xT = s.alloc([cin, nb * h * w]);
+  const cols = s.alloc([kh * kw * cin, pixels]);
+  const [xs, xTs, colsv] = s.views(x, xT, cols);
+  transpose2d(xs, xTs, nb * h * w, cin);  // channel planes: each patch row copies runs of one plane
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      // output columns whose input column x0*sw + j - left lies inside the image
+      const x0 = Math.max(0, Math.ceil((left - j) / sw));
+      const x1 = Math.min(ow, Math.floor((w - 1 + left - j) / sw) + 1);
+      for (let c = 0; c < cin; c++) {
+        const row = ((i * kw + j) * cin + c) * pixels;
+        const plane = c * nb * h * w;
+        for (let b = 0; b < nb; b++) {
+          for (let y = 0; y < oh; y++) {
+            const out = row + (b * oh + y) * ow;
+            const iy = y * sh + i - top;
+            if (iy < 0 || iy >= h || x1 <= x0) {
+              colsv.fill(0, out, out + ow);
+              continue;
+            }
+            colsv.fill(0, out, out + x0);
+            const src = plane + (b * h + iy) * w + j - left;
+            for (let xo = x0; xo < x1; xo++) colsv[out + xo] = xTs[src + xo * sw];
+            colsv.fill(0, out + x1, out + ow);
+          }
+        }
+      }
+    }
+  }
+  const a = s.run('Reshape', { x: cols }, { shape: [1, kh * kw * cin, pixels] });
+  const bm = s.run('Reshape', { x: dy }, { shape: [1, pixels, cout] });
+  const g = s.run('BatchMatMul', { a, b: bm }, { transposeA: false, transposeB: false });
+  return s.run('Reshape', { x: g }, { shape: [kh, kw, cin, cout] });
+}
+
+function filterGradientByConv(s: KernelScope, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, padInfo } = info;
   const [, oh, ow] = dy.shape;
   const [, inH, inW] = x.shape;
-  const s = new KernelScope(args.backend as Backend);
-
   // Pad x so that the dilated "filter" dy slides over exactly kh x kw positions
   const xp = s.padOrCrop(x, [
     [0, 0],
@@ -127,8 +146,7 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: ob
   const g = s.run('Conv2D', { x: xT, filter: dyT }, {
     strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw],
   });                                                                  // [Cin, kh, kw, Cout]
-  const dw = s.run('Transpose', { x: g }, { perm: [1, 2, 0, 3] });     // [kh, kw, Cin, Cout]
-  return s.finish(dw);
+  return s.run('Transpose', { x: g }, { perm: [1, 2, 0, 3] });         // [kh, kw, Cin, Cout]
 }
 
 /** Replaces wasm's conv2d gradient kernels; call once, before training. */

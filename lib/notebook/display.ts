@@ -84,19 +84,38 @@ export function showMarkdown(md: string): void {
   else console.log(md);
 }
 
+/** Fewest milliseconds between two progress updates sent to the kernel. */
+export const KERNEL_UPDATE_INTERVAL_MS = 250;
+
 /**
  * A single status line updated in place: one output in a notebook (only the
  * last text is kept in the saved file), a carriage-return line on a terminal,
  * and plain lines in logs.
+ *
+ * In the kernel, updates are sent at most every KERNEL_UPDATE_INTERVAL_MS:
+ * tslab sends each display message without waiting for the previous one, and
+ * a training loop updating on every step overruns its socket ("Socket is
+ * busy writing"), which kills the kernel. `done` always sends its text.
  */
-export function progressLine(): { update(text: string): void; done(text?: string): void } {
+export function progressLine(now: () => number = Date.now): { update(text: string): void; done(text?: string): void } {
   const k = kernelDisplay();
+  let last = '';
   if (k) {
     const d = k.newDisplay();
-    return { update: (t) => d.text(t), done: (t) => t !== undefined && d.text(t) };
+    let sentAt = -Infinity;
+    return {
+      update(t) {
+        last = t;
+        if (now() - sentAt < KERNEL_UPDATE_INTERVAL_MS) return;
+        sentAt = now();
+        d.text(t);
+      },
+      done(t) {
+        d.text(t ?? last);
+      },
+    };
   }
   const tty = process.stdout.isTTY;
-  let last = '';
   return {
     update(t) {
       last = t;

@@ -1,0 +1,239 @@
+/**
+ * `npm run bench`: training speed of reference workloads on every backend.
+ *
+ * Each backend runs in its own child process (backends must not switch in one
+ * process). A child measures its backend's matMul GFLOP/s, then trains each
+ * workload on random data (seeded) with Adam and softmax cross-entropy, after
+ * untimed warm-up steps, and reports images/s as the median of several timed
+ * rounds. Achieved GFLOP/s counts 3x the forward FLOPs of the conv and dense
+ * layers (forward + input gradient + weight gradient) from the layer shapes.
+ * Benchmarks only measure: nothing here asserts a speed.
+ *
+ * Workloads live in WORKLOADS; a paper's lite model joins by adding an entry.
+ * `--profile` prints the slowest kernels of one training step per workload.
+ * @see notebooks/00-environment.ipynb
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { BACKENDS, BackendChoice, describeBackend, initBackend } from '../lib/backend';
+import { buildCnn3, forwardFlops, makeTrainingStep, type TrainingStep } from '../lib/bench/training-speed';
+
+interface Workload {
+  about: string;
+  /** [height, width, channels] of one input image */
+  input: [number, number, number];
+  classes: number;
+  batch: number;
+  build(seed: number): tf.LayersModel;
+}
+
+export const WORKLOADS: Record<string, Workload> = {
+  'cnn3-64': {
+    about: "conv3x3 32 > maxpool2 > conv3x3 64 > maxpool2 > conv3x3 128 > global avg pool > dense 7 (ReLU, 'same' padding), 64x64x1, batch 32",
+    input: [64, 64, 1], classes: 7, batch: 32,
+    build: (seed) => buildCnn3(64, 1, 7, seed),
+  },
+};
+
+interface WorkloadResult {
+  backend: BackendChoice;
+  train_img_per_s: number;
+  /** images/s of each timed round */
+  rounds: number[];
+  /** images per second of the process's CPU time (all threads): less sensitive to other load than wall time */
+  img_per_cpu_s: number;
+  steps_per_round: number;
+  gflop_per_s: number;
+  /** gflop_per_s / the backend's matMul GFLOP/s */
+  matmul_fraction: number;
+  forward_mflop_per_image: number;
+}
+
+interface ChildResult {
+  backend: BackendChoice;
+  description: string;
+  threads?: number;
+  matmul_gflop_per_s: number;
+  workloads: Record<string, WorkloadResult>;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const log = (text: string) => process.stderr.write(text + '\n');
+
+/** Median GFLOP/s of an n x n x n matMul. */
+function matMulGflops(n: number, reps: number): number {
+  const [a, b] = [tf.randomUniform([n, n], -1, 1, 'float32', 1), tf.randomUniform([n, n], -1, 1, 'float32', 2)];
+  const times: number[] = [];
+  for (let i = 0; i < reps + 2; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+    if (i >= 2) times.push(performance.now() - t0);
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / median(times) / 1e6;
+}
+
+async function runChild(backend: BackendChoice, opts: Options): Promise<ChildResult> {
+  const report = await initBackend(backend);
+  const slow = backend === 'cpu';
+  const matmul = matMulGflops(slow ? 256 : 512, slow ? 3 : 10);
+  log(`[${backend}] ${describeBackend(report)}; matMul ${matmul.toFixed(1)} GFLOP/s`);
+  const result: ChildResult = {
+    backend, description: describeBackend(report), threads: report.threads, matmul_gflop_per_s: matmul, workloads: {},
+  };
+  for (const name of opts.workloads) {
+    const w = WORKLOADS[name];
+    const model = w.build(1);
+    const fwd = forwardFlops(model);
+    const trainer = makeTrainingStep(model, { classes: w.classes, batch: w.batch, seed: 1 });
+    const [warmup, rounds, steps] = slow ? [0, 1, 1] : [opts.warmup, opts.rounds, opts.steps];
+    for (let i = 0; i < warmup; i++) trainer.step();
+    if (opts.profile) await profileStep(name, trainer);
+    const rates: number[] = [];
+    const cpu0 = process.cpuUsage();
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      let loss = 0;
+      for (let i = 0; i < steps; i++) loss = trainer.step();
+      rates.push((steps * w.batch) / ((performance.now() - t0) / 1000));
+      log(`[${backend}] ${name} round ${r + 1}/${rounds}: ${rates[r].toFixed(1)} images/s (loss ${loss.toFixed(4)})`);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    trainer.dispose();
+    const imgPerS = median(rates);
+    const gflops = (3 * fwd * imgPerS) / 1e9;
+    result.workloads[name] = {
+      backend, train_img_per_s: imgPerS, rounds: rates, steps_per_round: steps,
+      img_per_cpu_s: (rounds * steps * w.batch) / ((cpu.user + cpu.system) / 1e6), gflop_per_s: gflops,
+      matmul_fraction: gflops / matmul, forward_mflop_per_image: fwd / 1e6,
+    };
+  }
+  return result;
+}
+
+/** Prints the kernels that took the most time in one training step. */
+async function profileStep(name: string, trainer: TrainingStep): Promise<void> {
+  const info = await tf.profile(() => { trainer.step(); });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(k.kernelTimeMs);
+    e.calls += 1;
+    byKernel.set(k.name, e);
+  }
+  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+  log(`profile of one ${name} step (kernel time ${total.toFixed(1)} ms):`);
+  for (const [k, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+    log(`  ${k.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.calls).padStart(4)} calls`);
+  }
+}
+
+interface Options { workloads: string[]; warmup: number; rounds: number; steps: number; profile: boolean }
+
+const HELP = `usage: npm run bench -- [options]
+
+Training images/s of reference workloads on every available backend.
+
+options:
+  --backends a,b   backends to measure (default: every one that loads; of ${BACKENDS.join(', ')})
+  --workloads a,b  workloads to run (default: all)
+  --warmup n       untimed steps first (default 3)
+  --rounds n       timed rounds; the median is reported (default 5)
+  --steps n        steps per round (default 4); the cpu backend times 1 step, no warm-up
+  --profile        print the slowest kernels of one step
+  --json           print one JSON object instead of the table
+  --help
+
+workloads:
+${Object.entries(WORKLOADS).map(([n, w]) => `  ${n.padEnd(10)} ${w.about}`).join('\n')}
+
+FER_THREADS sets the wasm backend's threads (default: all cores).`;
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      backends: { type: 'string' }, workloads: { type: 'string' }, warmup: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' }, steps: { type: 'string', default: '4' },
+      profile: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+      child: { type: 'string' }, help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const count = (flag: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}=${v} must be a whole number`);
+    return n;
+  };
+  const workloads = values.workloads ? values.workloads.split(',') : Object.keys(WORKLOADS);
+  for (const w of workloads) if (!WORKLOADS[w]) throw new Error(`unknown workload '${w}'; known: ${Object.keys(WORKLOADS).join(', ')}`);
+  const opts: Options = {
+    workloads, warmup: count('warmup', values.warmup), rounds: Math.max(1, count('rounds', values.rounds)),
+    steps: Math.max(1, count('steps', values.steps)), profile: values.profile,
+  };
+  if (values.child) {
+    const result = await runChild(values.child as BackendChoice, opts);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+  const backends = (values.backends ? values.backends.split(',') : [...BACKENDS]) as BackendChoice[];
+  for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend '${b}'; known: ${BACKENDS.join(', ')}`);
+  const results: ChildResult[] = [];
+  for (const backend of backends) {
+    const childArgs = [__filename, '--child', backend, ...args.filter((a) => a !== '--json')];
+    const env = { ...process.env, FER_BACKEND: backend };
+    const run = spawnSync(process.execPath, childArgs, { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    const last = run.stdout.trim().split('\n').pop() ?? '';
+    if (run.status !== 0 || !last.startsWith('{')) {
+      log(`[${backend}] not measured (${run.status === 0 ? 'no result' : `exit ${run.status}`})`);
+      continue;
+    }
+    results.push(JSON.parse(last) as ChildResult);
+  }
+  if (!results.length) throw new Error('no backend could be measured');
+  if (values.json) {
+    console.log(JSON.stringify(summary(results), null, 2));
+  } else {
+    console.log(table(results));
+  }
+}
+
+/** The fastest backend's numbers per workload, plus every backend's. */
+function summary(results: ChildResult[]) {
+  const out: Record<string, unknown> = { backends: results };
+  for (const name of Object.keys(results[0].workloads)) {
+    const best = results.filter((r) => r.workloads[name])
+      .sort((a, b) => b.workloads[name].train_img_per_s - a.workloads[name].train_img_per_s)[0];
+    out[name] = { ...best.workloads[name], threads: best.threads, matmul_gflop_per_s: best.matmul_gflop_per_s };
+  }
+  return out;
+}
+
+function table(results: ChildResult[]): string {
+  const rows = [['workload', 'backend', 'threads', 'images/s', 'images/CPU-s', 'GFLOP/s', 'matMul GFLOP/s', 'of matMul']];
+  for (const r of results) {
+    for (const [name, w] of Object.entries(r.workloads)) {
+      rows.push([name, r.backend, String(r.threads ?? '-'), w.train_img_per_s.toFixed(1), w.img_per_cpu_s.toFixed(1), w.gflop_per_s.toFixed(1),
+        r.matmul_gflop_per_s.toFixed(1), `${(100 * w.matmul_fraction).toFixed(0)}%`]);
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e: Error) => {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  });
+}
