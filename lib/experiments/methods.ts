@@ -6,7 +6,10 @@
  * @see notebooks/02-spndl.ipynb
  */
 import { baselineMethod } from './baseline';
+import { ddlDfemMethod, ddlMethod } from './ddl';
+import { gndlMethod } from './gndl';
 import type { Method } from './method';
+import { spndlMethod } from './spndl';
 
 const registry = new Map<string, Method>();
 
@@ -17,7 +20,7 @@ export function registerMethod(method: Method): void {
   registry.set(method.name, method);
 }
 
-const BUILT_IN: Method[] = [baselineMethod];
+const BUILT_IN: Method[] = [baselineMethod, ddlMethod, ddlDfemMethod, gndlMethod, spndlMethod];
 for (const m of BUILT_IN) registerMethod(m);
 
 export function getMethod(name: string): Method {
