@@ -1,0 +1,177 @@
+/**
+ * What notebook 05 shows from stored DDL runs: accuracy per variant (final
+ * and best epoch, over seeds and folds), attention maps of S_e over sample
+ * faces (heat map blended over the crop), a linear-probe leakage table
+ * (disturbance labels predicted from f^e) and the paper's claims checked
+ * against our numbers.
+ * @see notebooks/05-ddl.ipynb
+ */
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { FerSet } from '../data/dataset';
+import { imageGrid, type Pixels } from '../data/grid';
+import { cropBatch, type DdlModel } from '../experiments/ddl';
+import { extractFeatures, loadFoldModel } from '../experiments/runner';
+import { factorLabels, FACTOR_NAMES, type Factor } from '../models/ddl/dfem';
+import { frameRows, readCsvRows, RUN_FILES, type StoredRun } from '../results/store';
+import { gatherImages } from '../train/batches';
+import { disposeModel } from '../train/trainer';
+import { linearProbe } from './linear-probe';
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const std = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
+
+/** Per (variant, seed, fold): final-epoch and best-epoch test accuracy (%). */
+export function runAccuracies(runs: StoredRun[]) {
+  return runs.flatMap((run) => {
+    const rows = frameRows(run.results);
+    const folds = [...new Set(rows.map((r) => Number(r.fold)))];
+    return folds.map((fold) => {
+      const f = rows.filter((r) => Number(r.fold) === fold);
+      const acc = f.map((r) => 100 * Number(r.test_acc));
+      return { variant: run.config.variant, seed: run.config.seed, fold, final: acc[acc.length - 1], best: Math.max(...acc) };
+    });
+  });
+}
+
+/** Mean ± std over seeds and folds, per variant, in the given order. */
+export function summarizeAccuracies(runs: StoredRun[], order: string[]) {
+  const all = runAccuracies(runs);
+  return order.filter((v) => all.some((a) => a.variant === v)).map((variant) => {
+    const a = all.filter((x) => x.variant === variant);
+    return { variant, runs: a.length, final: mean(a.map((x) => x.final)), finalStd: std(a.map((x) => x.final)), best: mean(a.map((x) => x.best)), bestStd: std(a.map((x) => x.best)) };
+  });
+}
+
+/** Paired difference (final %, per seed and fold) of variant a minus b: mean, std, n. */
+export function pairedDifference(runs: StoredRun[], a: string, b: string) {
+  const all = runAccuracies(runs);
+  const diffs = all.filter((x) => x.variant === a).flatMap((x) => {
+    const y = all.find((z) => z.variant === b && z.seed === x.seed && z.fold === x.fold);
+    return y ? [x.final - y.final] : [];
+  });
+  return { a, b, n: diffs.length, mean: diffs.length ? mean(diffs) : NaN, std: std(diffs) };
+}
+
+/** The paper's claims (spec §6 patterns, §10.4) with verdicts computed from our runs. */
+export function ddlClaims(runs: StoredRun[], ddlVariants: string[]) {
+  const out: { claim: string; paper: string; ours: string; holds: string }[] = [];
+  const fmt = (d: ReturnType<typeof pairedDifference>) => `${d.mean.toFixed(2)} ± ${d.std.toFixed(2)} pts (n=${d.n})`;
+  const verdict = (d: ReturnType<typeof pairedDifference>) => (d.n === 0 ? 'not run' : d.mean > d.std && d.mean > 0 ? 'yes' : d.mean > 0 ? 'unclear (within noise)' : 'no');
+  const all = ddlVariants.filter((v) => v.startsWith('ddl-'));
+  const best = all[all.length - 1];
+  if (best) {
+    const d = pairedDifference(runs, best, 'baseline-mat');
+    out.push({ claim: `${best} beats Baseline_mat (must hold)`, paper: '+0.81 to +4.58 pts (Table 2)', ours: fmt(d), holds: verdict(d) });
+  }
+  for (const v of all.slice(0, -1)) {
+    const d = pairedDifference(runs, v, 'baseline-mat');
+    out.push({ claim: `${v} beats Baseline_mat`, paper: 'every DDL variant > Baseline_mat', ours: fmt(d), holds: verdict(d) });
+  }
+  const b = pairedDifference(runs, 'baseline-mat', 'baseline');
+  out.push({ claim: 'Baseline_mat beats Baseline', paper: '+1.01 to +3.13 pts', ours: fmt(b), holds: verdict(b) });
+  const at = pairedDifference(runs, 'baseline-at', 'baseline');
+  if (at.n) out.push({ claim: 'Baseline_at beats Baseline', paper: '+0.46 to +2.78 pts', ours: fmt(at), holds: verdict(at) });
+  return out;
+}
+
+/** Sample indices of fold 0's test split with one correctly or not classified face per class (first found). */
+export function testSamplesPerClass(run: StoredRun, set: FerSet): number[] {
+  const preds = frameRows(run.predictions).filter((r) => Number(r.fold) === 0);
+  return set.classes.flatMap((_, k) => {
+    const right = preds.find((r) => Number(r.label) === k && Number(r.prediction) === k) ?? preds.find((r) => Number(r.label) === k);
+    return right ? [Number(right.sample)] : [];
+  });
+}
+
+/** Channel sum of a map [h, w, c] -> min-max normalised heat, resized (nearest) to `side`. */
+function heat(map: Float32Array, h: number, w: number, c: number, side: number): Float32Array {
+  const s = new Float32Array(h * w);
+  for (let i = 0; i < h * w; i++) for (let k = 0; k < c; k++) s[i] += Math.abs(map[i * c + k]);
+  const lo = Math.min(...s), hi = Math.max(...s);
+  const out = new Float32Array(side * side);
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) out[y * side + x] = (s[Math.floor((y * h) / side) * w + Math.floor((x * w) / side)] - lo) / (hi - lo || 1);
+  return out;
+}
+
+/** Jet-like colour of t in [0, 1]. */
+const jet = (t: number) => [1.5 - Math.abs(4 * t - 3), 1.5 - Math.abs(4 * t - 2), 1.5 - Math.abs(4 * t - 1)].map((v) => Math.max(0, Math.min(1, v)));
+
+function overlay(face: Float32Array, channels: number, h: Float32Array, side: number): Pixels {
+  const px = new Float32Array(side * side * 3);
+  for (let i = 0; i < side * side; i++) {
+    const g = channels === 1 ? face[i] : (face[i * 3] + face[i * 3 + 1] + face[i * 3 + 2]) / 3;
+    jet(h[i]).forEach((v, k) => { px[i * 3 + k] = 0.5 * g + 0.5 * v; });
+  }
+  return { pixels: px, size: side, channels: 3 };
+}
+
+export interface AttentionResult {
+  /** PNG: one row per face: the crop, then a_1^e..a_5^e (Fig. 4) and a_out (Fig. 5) blended over it */
+  png: Buffer;
+  /** ROI ratio per face: share of the a_out (or last map) heat inside the eye/mouth boxes over the boxes' share of the area (> 1: attends to the ROI) */
+  roiRatio: number[];
+}
+
+/** Attention maps of a stored run's fold-0 model over some samples (spec §7 Figs. 4-5, §10.4 diagnostic 2). */
+export async function attentionFigure(run: StoredRun, set: FerSet, samples: number[], resultsDir?: string): Promise<AttentionResult> {
+  const { roiMask } = await import('../data/dataset');
+  const model = await loadFoldModel(run, 0, set, resultsDir) as DdlModel;
+  try {
+    const crop = model.crop, off = Math.floor((set.size - crop) / 2);
+    const x = gatherImages(set.images, set.size, set.channels, samples);
+    const xc = cropBatch(x, crop, null, false);
+    const maps = model.ddm.maps.apply(xc, { training: false }) as tf.Tensor4D[];
+    const faces = xc.dataSync() as Float32Array;
+    const arrays = maps.map((m) => ({ data: m.dataSync() as Float32Array, shape: m.shape }));
+    tf.dispose([x, xc, ...maps]);
+    const rows: (Pixels | null)[][] = [];
+    const roiRatio: number[] = [];
+    samples.forEach((s, i) => {
+      const per = crop * crop * set.channels;
+      const face = faces.subarray(i * per, (i + 1) * per);
+      const heats = arrays.map(({ data, shape: [, h, w, c] }) => heat(data.subarray(i * h * w * c, (i + 1) * h * w * c), h, w, c, crop));
+      rows.push([{ pixels: Float32Array.from(face), size: crop, channels: set.channels }, ...heats.map((hm) => overlay(face, set.channels, hm, crop))]);
+      try {
+        const full = roiMask(set.rows[s], set.size);
+        const last = heats[heats.length - 1];
+        let inside = 0, total = 0, area = 0;
+        for (let y = 0; y < crop; y++) for (let xx = 0; xx < crop; xx++) {
+          const m = full[(y + off) * set.size + xx + off];
+          inside += m * last[y * crop + xx]; total += last[y * crop + xx]; area += m;
+        }
+        roiRatio.push(total > 0 && area > 0 ? (inside / total) / (area / (crop * crop)) : NaN);
+      } catch {
+        roiRatio.push(NaN); // real data: no ROI boxes
+      }
+    });
+    const labels = arrays.length === 6 ? ['a1', 'a2', 'a3', 'a4', 'a5', 'a_out'] : arrays.map((_, j) => `u${j + 1}`);
+    const png = await imageGrid(rows, { cell: 72, colLabels: ['face', ...labels], rowLabels: samples.map((s) => set.classes[set.labels[s]]) });
+    return { png, roiRatio };
+  } finally {
+    disposeModel(model);
+  }
+}
+
+/**
+ * Leakage: a linear probe per disturbance factor on fold 0's frozen f^e
+ * (trained on the fold's training samples, scored on its test samples).
+ * Identity is left out: test subjects are unseen, so it cannot be probed here.
+ */
+export async function leakageProbe(run: StoredRun, set: FerSet, factors: Factor[], resultsDir?: string) {
+  const folds = readCsvRows(path.join(run.dir, RUN_FILES.folds));
+  const train = folds.filter((r) => Number(r.fold) !== 0).map((r) => Number(r.sample));
+  const test = folds.filter((r) => Number(r.fold) === 0).map((r) => Number(r.sample));
+  const all = Int32Array.from(set.labels.keys());
+  const model = await loadFoldModel(run, 0, set, resultsDir);
+  try {
+    const feats = extractFeatures(model, set, all, false);
+    return Object.entries(feats).flatMap(([name, f]) => factors.map((factor) => {
+      const labels = factorLabels(set.rows, factor);
+      const r = linearProbe(f.data, f.dim, labels.labels, train, test);
+      return { variant: run.config.variant, feature: name, factor: FACTOR_NAMES[factor], classes: r.classes, probeAcc: 100 * r.testAccuracy, chance: 100 * r.chance };
+    }));
+  } finally {
+    disposeModel(model);
+  }
+}
