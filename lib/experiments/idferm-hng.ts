@@ -1,0 +1,348 @@
+/**
+ * IDFERM stage A (spec §3.1): the identity networks and the HNG, trained once
+ * on a face database disjoint from the FER subjects and cached on disk under
+ * data/results/hng/<name>-<hash>/ (stage.json, curves.csv, weights.ckpt), so
+ * every fold, seed, method and notebook reuses them (a config that changes
+ * nothing the stage depends on reuses the stored weights).
+ *
+ * face-db: in the lite/smoke profiles a second SynFER population (another
+ * seed, `idfermHngSubjects` subjects): inputs are its expressive frames and
+ * onset frames, targets its `frontal_path` renders (the guiding set). With
+ * `idfermHngManifest` (e.g. a Multi-PIE manifest, whose neutral_path is the
+ * frontal neutral face) the pairs come from real data.
+ * Identity networks (`idfermIdentityNet`): 'synthetic' (IdNet-A trained on
+ * face-db subjects), 'face-api' (face-api's descriptor) or 'file'
+ * (`idfermIdentityWeights`). The evaluator (Table 1, Fig. 10) is always a
+ * separate network (IdNet-B: other widths and seed) with its EER threshold.
+ * @see notebooks/04-idferm.ipynb
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config';
+import { loadDataset, loadManifestSet, type FerSet } from '../data/dataset';
+import { readImage } from '../data/image';
+import { writeFileAtomic } from '../data/manifest';
+import { progressLine } from '../notebook/display';
+import { canonicalJson, readCsvRows, RESULTS_DIR, Row, writeCsv } from '../results/store';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { deriveSeed } from '../train/rng';
+import { buildHng, disposeHng, generate, Hng, hngStep, HngWeights, PAPER_WEIGHTS, POSITIONAL_WEIGHTS } from '../models/idferm/hng';
+import { buildIdNet, faceApiIdentityNet, IdentityNet, identityNetFromModel, loadIdentityNetFile, trainIdNet } from '../models/idferm/identity-net';
+
+/** HNG variants (spec §8): name -> changes to the weights and switches. 'w1=<v>' is the Table 1 sweep. */
+export const HNG_VARIANTS: Record<string, { description: string; weights?: Partial<HngWeights>; idRef?: 'input' | 'target'; symSpace?: 'laplacian' | 'pixel'; mapping?: 'index' | 'positional' }> = {
+  full: { description: 'all five losses, w1 = 0.03 (E7–E9)' },
+  'no-id': { description: 'no identity loss (w1 = 0; Fig. 9/10 "without L_id")', weights: { id: 0 } },
+  'ae-only': { description: 'auto-encoder with the pixel loss only, no discriminator (Fig. 9 "AE")', weights: { feat: 0, id: 0, pixel: 1, sym: 0, adv: 0 } },
+  'no-feat': { description: 'no perceptual loss (the paper says the GAN collapses)', weights: { feat: 0 } },
+  'no-sym': { description: 'no symmetry loss', weights: { sym: 0 } },
+  'no-gan': { description: 'no adversarial loss (w4 = 0)', weights: { adv: 0 } },
+  'sym-pixel': { description: 'symmetry loss in pixel space instead of Laplacian space', symSpace: 'pixel' },
+  'id-target': { description: 'identity loss against the target y instead of the input x (A4)', idRef: 'target' },
+  positional: { description: 'the positional mapping of the printed weights (A3)', mapping: 'positional' },
+};
+
+export function hngVariantSettings(variant: string) {
+  const sweep = /^w1=([0-9.]+)$/.exec(variant);
+  const v = sweep ? { description: `identity-loss weight w1 = ${sweep[1]} (Table 1 sweep)`, weights: { id: Number(sweep[1]) } } : HNG_VARIANTS[variant];
+  if (!v || (sweep && !Number.isFinite(Number(sweep[1])))) throw new Error(`unknown HNG variant '${variant}'; use one of: ${Object.keys(HNG_VARIANTS).join(', ')}, or w1=<number>`);
+  const base = 'mapping' in v && v.mapping === 'positional' ? POSITIONAL_WEIGHTS : PAPER_WEIGHTS;
+  return {
+    description: v.description,
+    weights: { ...base, ...(v.weights ?? {}) } as HngWeights,
+    idRef: ('idRef' in v && v.idRef) || 'input',
+    symSpace: ('symSpace' in v && v.symSpace) || 'laplacian',
+  };
+}
+
+/** The settings the stage depends on (hashed into its folder name). */
+export function hngSettings(config: Config) {
+  return {
+    seed: config.seed, size: config.idfermImageSize, hngSubjects: config.idfermHngSubjects, hngManifest: config.idfermHngManifest,
+    width: config.idfermHngWidth, latent: config.idfermHngLatent, batch: config.idfermHngBatch,
+    warmupEpochs: config.idfermHngWarmupEpochs, epochs: config.idfermHngEpochs, identityNet: config.idfermIdentityNet,
+    identityWeights: config.idfermIdentityWeights, idnetEpochs: config.idfermIdnetEpochs,
+    synfer: [config.synferFrames, config.synferConfound, config.synferSubtle, config.synferPose, config.synferLight, config.synferOcclusion, config.synferExpressions],
+  };
+}
+
+const stageDir = (name: string, settings: object) =>
+  path.join(RESULTS_DIR, 'hng', `${name}-${createHash('sha256').update(canonicalJson(settings)).digest('hex').slice(0, 10)}`);
+
+/** face-db pairs: inputs x, frontal-neutral targets y and the guiding set g, all [N, S, S, 1] in [-1, 1]. */
+export interface FaceDb {
+  name: string;
+  size: number;
+  x: Float32Array;
+  y: Float32Array;
+  /** distinct guiding images */
+  g: Float32Array;
+  subjects: Int32Array;
+  subjectCount: number;
+}
+
+const toSigned = (a: Float32Array) => Float32Array.from(a, (v) => v * 2 - 1);
+
+/** The HNG's training pairs (see the module comment). */
+export async function loadFaceDb(config: Config): Promise<FaceDb> {
+  const size = config.idfermImageSize;
+  let set: FerSet, targets: Float32Array;
+  if (config.idfermHngManifest) {
+    set = await loadManifestSet(config.idfermHngManifest, { size, channels: 1, name: `hng-facedb-${size}px` });
+    if (!set.neutral) throw new Error(`${config.idfermHngManifest}: the HNG needs a neutral_path (frontal neutral target) on every row (setting idfermHngManifest)`);
+    targets = set.neutral;
+  } else {
+    set = await loadDataset({ ...config, dataset: 'synfer', subjects: config.idfermHngSubjects, imageSize: size, channels: 1, seed: deriveSeed(config.seed, 'face-db') % 100000 });
+    targets = await frontalImages(set);
+  }
+  const per = size * size;
+  const ids = [...new Set(set.subjects)].sort();
+  const sub = Int32Array.from(set.subjects, (s) => ids.indexOf(s));
+  // inputs: the expressive frames and (SynFER) the onset frames, each paired with its subject's frontal neutral face
+  const x = set.neutral && !config.idfermHngManifest ? concat(set.images, set.neutral) : set.images;
+  const y = set.neutral && !config.idfermHngManifest ? concat(targets, targets) : targets;
+  const subjects = set.neutral && !config.idfermHngManifest ? concat32(sub, sub) : sub;
+  const seen = new Set<string>(), g: number[] = [];
+  set.rows.forEach((r, i) => { const k = String(r.frontal_path ?? r.neutral_path); if (!seen.has(k)) { seen.add(k); g.push(i); } });
+  const gOut = new Float32Array(g.length * per);
+  g.forEach((i, j) => gOut.set(targets.subarray(i * per, (i + 1) * per), j * per));
+  return { name: set.name, size, x: toSigned(x), y: toSigned(y), g: toSigned(gOut), subjects, subjectCount: ids.length };
+}
+
+function concat(a: Float32Array, b: Float32Array) { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
+function concat32(a: Int32Array, b: Int32Array) { const o = new Int32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
+
+/** Each sample's ground-truth frontal neutral face (SynFER's frontal_path), [N, S, S, 1] in [0, 1]; null when the rows have none. */
+export async function frontalImages(set: FerSet): Promise<Float32Array> {
+  const dir = set.source ? path.dirname(set.source.manifest) : '';
+  const per = set.size * set.size * set.channels;
+  const out = new Float32Array(set.labels.length * per);
+  const cache = new Map<string, Float32Array>();
+  for (let i = 0; i < set.rows.length; i++) {
+    const rel = set.rows[i].frontal_path;
+    if (!rel) throw new Error(`${set.source?.manifest ?? set.name}: row ${i + 2} has no frontal_path (only SynFER has ground-truth frontal faces)`);
+    const file = path.isAbsolute(String(rel)) ? String(rel) : path.join(dir, String(rel));
+    let px = cache.get(file);
+    if (!px) cache.set(file, (px = await readImage(file, { size: set.size, channels: set.channels })));
+    out.set(px, i * per);
+  }
+  return out;
+}
+
+const pick = (a: Float32Array, per: number, idx: number[]) => { const o = new Float32Array(idx.length * per); idx.forEach((s, i) => o.set(a.subarray(s * per, (s + 1) * per), i * per)); return o; };
+const lcg = (seed: number) => { let s = seed >>> 0; return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32); };
+function shuffledRange(n: number, r: () => number) { const o = Array.from({ length: n }, (_, i) => i); for (let i = n - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [o[i], o[j]] = [o[j], o[i]]; } return o; }
+
+interface IdNetStage { net: tf.LayersModel; curve: Row[]; cached: boolean }
+
+/** An IdNet trained (or loaded) on face-db subjects: 'a' for the losses, 'b' for the evaluator. */
+async function idNetStage(config: Config, db: FaceDb, which: 'a' | 'b'): Promise<IdNetStage> {
+  const spec = { size: db.size, width: which === 'a' ? 16 : 12, embedding: which === 'a' ? 64 : 48, subjects: db.subjectCount, seed: deriveSeed(config.seed, 'idnet', which) };
+  const settings = { ...hngSettings(config), which, spec };
+  const dir = stageDir(`idnet-${which}`, settings);
+  const net = buildIdNet(spec, `idnet${which}`);
+  const file = path.join(dir, 'weights.ckpt');
+  if (fs.existsSync(file)) {
+    await loadCheckpoint(file, { net }, {});
+    return { net, curve: readCsvRows(path.join(dir, 'curves.csv')), cached: true };
+  }
+  // the identity nets see targets and inputs: every subject's faces, with and without expression
+  const images = concat(db.x, db.g), subjects = concat32(db.subjects, Int32Array.from({ length: db.g.length / (db.size * db.size) }, (_, i) => i));
+  const curve = trainIdNet(net, images, subjects, { size: db.size, epochs: config.idfermIdnetEpochs, batchSize: 32, seed: spec.seed }).map((r) => ({ ...r, net: which }));
+  fs.mkdirSync(dir, { recursive: true });
+  writeFileAtomic(path.join(dir, 'stage.json'), JSON.stringify(settings, null, 2) + '\n');
+  writeCsv(path.join(dir, 'curves.csv'), curve);
+  await saveCheckpoint(file, { state: {}, parts: { net }, optimizers: {} });
+  return { net, curve, cached: false };
+}
+
+/** Equal-error-rate threshold of an embedding on same/different-subject pairs of face-db. */
+function eerThreshold(evaluator: IdentityNet, db: FaceDb, seed: number): { threshold: number; eer: number } {
+  const per = db.size * db.size, n = db.subjects.length;
+  const idx = shuffledRange(n, lcg(seed)).slice(0, Math.min(n, 300));
+  const emb = tf.tidy(() => evaluator.embed(tf.tensor4d(pick(db.x, per, idx), [idx.length, db.size, db.size, 1])));
+  const e = emb.arraySync();
+  emb.dispose();
+  const same: number[] = [], diff: number[] = [];
+  for (let i = 0; i < idx.length; i++) for (let j = i + 1; j < idx.length; j++) {
+    const d = Math.sqrt(e[i].reduce((a, v, k) => a + (v - e[j][k]) ** 2, 0));
+    (db.subjects[idx[i]] === db.subjects[idx[j]] ? same : diff).push(d);
+  }
+  let best = { threshold: 1, eer: 1, gap: Infinity };
+  for (let t = 0; t <= 2; t += 0.01) {
+    const frr = same.filter((d) => d > t).length / Math.max(same.length, 1);
+    const far = diff.filter((d) => d <= t).length / Math.max(diff.length, 1);
+    if (Math.abs(frr - far) < best.gap) best = { threshold: t, eer: (frr + far) / 2, gap: Math.abs(frr - far) };
+  }
+  return { threshold: Number(best.threshold.toFixed(2)), eer: best.eer };
+}
+
+export interface HngStage {
+  variant: string;
+  dir: string;
+  hng: Hng;
+  /** per-epoch mean losses: phase 'warmup' | 'full' */
+  curves: Row[];
+  identity: IdentityNet;
+  evaluator: IdentityNet;
+  /** the evaluator's EER threshold on face-db pairs (the 1.242 of the paper's FaceNet) */
+  threshold: number;
+  eer: number;
+  idnetCurves: Row[];
+  cached: boolean;
+  seconds: number;
+  faceDb: string;
+}
+
+async function identityFor(config: Config, db: FaceDb): Promise<{ net: IdentityNet; curve: Row[] }> {
+  if (config.idfermIdentityNet === 'face-api') return { net: await faceApiIdentityNet(), curve: [] };
+  if (config.idfermIdentityNet === 'file') {
+    if (!config.idfermIdentityWeights) throw new Error('idfermIdentityNet=file needs idfermIdentityWeights (a TF.js model.json)');
+    return { net: await loadIdentityNetFile(config.idfermIdentityWeights), curve: [] };
+  }
+  const a = await idNetStage(config, db, 'a');
+  return { net: identityNetFromModel(a.net, 'synthetic', `IdNet-A: a small CNN trained to tell ${db.subjectCount} synthetic face-db subjects apart (stand-in for VGG-Face and Light CNN)`), curve: a.curve };
+}
+
+/** Trains (or loads) the HNG variant; the warm-up phase is shared by every variant but 'ae-only'. */
+export async function hngStage(config: Config, variant = 'full', opts: { progress?: null } = {}): Promise<HngStage> {
+  const t0 = Date.now();
+  const v = hngVariantSettings(variant);
+  const progress = opts.progress === null ? null : progressLine();
+  const db = await loadFaceDb(config);
+  const { net: identity, curve: idCurve } = await identityFor(config, db);
+  const b = await idNetStage(config, db, 'b');
+  const evaluator = identityNetFromModel(b.net, 'synthetic', 'IdNet-B (evaluator)');
+  const { threshold, eer } = eerThreshold(evaluator, db, deriveSeed(config.seed, 'eer'));
+  const arch = { size: db.size, width: config.idfermHngWidth, latent: config.idfermHngLatent, seed: deriveSeed(config.seed, 'hng') };
+  const settings = hngSettings(config);
+  const aeOnly = variant === 'ae-only';
+  const warmDir = stageDir(aeOnly ? 'warmup-ae' : 'warmup', settings);
+  const dir = stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...settings, variant, v });
+  const hng = buildHng(arch);
+  const parts = { enc: hng.enc, dec: hng.dec, dis: hng.dis };
+  const file = path.join(dir, 'weights.ckpt');
+  const result = (curves: Row[], cached: boolean): HngStage => ({
+    variant, dir, hng, curves, identity, evaluator, threshold, eer, idnetCurves: [...idCurve, ...b.curve], cached, seconds: (Date.now() - t0) / 1000, faceDb: db.name,
+  });
+  if (fs.existsSync(file)) {
+    await loadCheckpoint(file, parts, {});
+    return result(readCsvRows(path.join(dir, 'curves.csv')), true);
+  }
+  const per = db.size * db.size, n = db.subjects.length, gN = db.g.length / per;
+  const runPhase = (phase: string, epochs: number, w: HngWeights, seed: number, startEpoch: number): Row[] => {
+    const gen = tf.train.adam(2e-4, 0.5, 0.999, 1e-8), dis = tf.train.adam(2e-4, 0.5, 0.999, 1e-8);
+    const rows: Row[] = [];
+    for (let e = 1; e <= epochs; e++) {
+      const r = lcg(deriveSeed(seed, e));
+      const order = shuffledRange(n, r);
+      const sums: Record<string, number> = {};
+      let steps = 0;
+      for (let s = 0; s + config.idfermHngBatch <= n || (s === 0 && n > 0); s += config.idfermHngBatch) {
+        const idx = order.slice(s, s + config.idfermHngBatch);
+        const gIdx = idx.map(() => Math.floor(r() * gN));
+        const batch = tf.tidy(() => ({
+          x: tf.tensor4d(pick(db.x, per, idx), [idx.length, db.size, db.size, 1]),
+          y: tf.tensor4d(pick(db.y, per, idx), [idx.length, db.size, db.size, 1]),
+          g: tf.tensor4d(pick(db.g, per, gIdx), [idx.length, db.size, db.size, 1]),
+        }));
+        const l = hngStep(hng, identity, batch, { weights: w, idRef: v.idRef, symSpace: v.symSpace }, gen, dis);
+        tf.dispose([batch.x, batch.y, batch.g]);
+        for (const [k, val] of Object.entries(l)) if (Number.isFinite(val)) sums[k] = (sums[k] ?? 0) + val;
+        steps++;
+        progress?.update(`HNG ${variant} · ${phase} epoch ${e}/${epochs} · step ${steps} · generator loss ${(sums.gen / steps).toFixed(4)}`);
+      }
+      const row: Row = { variant, phase, epoch: startEpoch + e };
+      for (const k of ['gen', 'feat', 'id', 'pixel', 'sym', 'adv', 'dis']) row[k] = sums[k] === undefined ? null : sums[k] / steps;
+      rows.push(row);
+    }
+    gen.dispose(); dis.dispose();
+    return rows;
+  };
+  // phase 1: perceptual auto-encoder warm-up (L_feat + w2 L_pixel; spec §10.3), shared through its own cache
+  const warmWeights: HngWeights = aeOnly ? v.weights : { feat: v.weights.feat, id: 0, pixel: v.weights.pixel, sym: 0, adv: 0 };
+  let warmCurves: Row[];
+  const warmFile = path.join(warmDir, 'weights.ckpt');
+  if (fs.existsSync(warmFile) && (v.weights.feat > 0 || aeOnly)) {
+    await loadCheckpoint(warmFile, parts, {});
+    warmCurves = readCsvRows(path.join(warmDir, 'curves.csv')).map((r) => ({ ...r, variant }));
+  } else {
+    warmCurves = runPhase('warmup', config.idfermHngWarmupEpochs, warmWeights, deriveSeed(config.seed, 'hng-warmup'), 0);
+    if (v.weights.feat > 0 || aeOnly) {
+      fs.mkdirSync(warmDir, { recursive: true });
+      writeCsv(path.join(warmDir, 'curves.csv'), warmCurves);
+      await saveCheckpoint(warmFile, { state: {}, parts, optimizers: {} });
+    }
+  }
+  // phase 2: the full objective of the variant
+  const full = runPhase('full', config.idfermHngEpochs, v.weights, deriveSeed(config.seed, 'hng-full', variant), config.idfermHngWarmupEpochs);
+  const curves = [...warmCurves, ...full];
+  fs.mkdirSync(dir, { recursive: true });
+  writeFileAtomic(path.join(dir, 'stage.json'), JSON.stringify({ ...settings, variant, ...v, identityNet: identity.description }, null, 2) + '\n');
+  writeCsv(path.join(dir, 'curves.csv'), curves);
+  await saveCheckpoint(file, { state: {}, parts, optimizers: {} }); // last: marks the stage complete
+  progress?.done(`HNG ${variant}: ${curves.length} epochs in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${path.relative(RESULTS_DIR, dir)}`);
+  return result(curves, false);
+}
+
+/** x* = HNG(x) for every sample of a set: [N, S, S, 1] in [0, 1]. */
+export function generateReferences(stage: HngStage, set: FerSet, batchSize = 64): Float32Array {
+  if (set.channels !== 1 || set.size !== stage.hng.arch.size) throw new Error(`set '${set.name}' is ${set.size}px x${set.channels}; the HNG was trained on ${stage.hng.arch.size}px grey faces (use idfermConfig)`);
+  const per = set.size * set.size, n = set.labels.length;
+  const out = new Float32Array(n * per);
+  for (let i = 0; i < n; i += batchSize) {
+    const m = Math.min(batchSize, n - i);
+    const y = tf.tidy(() => {
+      const x = tf.sub(tf.mul(tf.tensor4d(set.images.subarray(i * per, (i + m) * per), [m, set.size, set.size, 1]), 2), 1) as tf.Tensor4D;
+      return tf.div(tf.add(generate(stage.hng, x), 1), 2);
+    });
+    out.set(y.dataSync() as Float32Array, i * per);
+    y.dispose();
+  }
+  return out;
+}
+
+export interface HngEvaluation {
+  variant: string;
+  /** generated faces the evaluator places farther than its threshold from their input */
+  identityErrorPct: number;
+  idDistances: number[];
+  threshold: number;
+  /** mean |x* − frontal truth| and |x − frontal truth| (SynFER only) */
+  l1ToOracle: number | null;
+  l1InputToOracle: number | null;
+}
+
+/** Identity errors and neutralisation of a stage on a FER set (spec §10.5 must-hold 2). */
+export async function evaluateHng(stage: HngStage, set: FerSet, refs = generateReferences(stage, set)): Promise<HngEvaluation> {
+  const per = set.size * set.size, n = set.labels.length;
+  const dists: number[] = [];
+  for (let i = 0; i < n; i += 64) {
+    const m = Math.min(64, n - i);
+    const d = tf.tidy(() => {
+      const x = tf.sub(tf.mul(tf.tensor4d(set.images.subarray(i * per, (i + m) * per), [m, set.size, set.size, 1]), 2), 1) as tf.Tensor4D;
+      const g = tf.sub(tf.mul(tf.tensor4d(refs.subarray(i * per, (i + m) * per), [m, set.size, set.size, 1]), 2), 1) as tf.Tensor4D;
+      return tf.norm(tf.sub(stage.evaluator.embed(x), stage.evaluator.embed(g)), 2, 1);
+    });
+    dists.push(...(d.dataSync() as Float32Array));
+    d.dispose();
+  }
+  let l1ToOracle: number | null = null, l1InputToOracle: number | null = null;
+  if (set.rows.every((r) => r.frontal_path)) {
+    const oracle = await frontalImages(set);
+    let a = 0, b = 0;
+    for (let i = 0; i < oracle.length; i++) { a += Math.abs(refs[i] - oracle[i]); b += Math.abs(set.images[i] - oracle[i]); }
+    l1ToOracle = a / oracle.length; l1InputToOracle = b / oracle.length;
+  }
+  return {
+    variant: stage.variant, identityErrorPct: (100 * dists.filter((d) => d > stage.threshold).length) / n, idDistances: dists, threshold: stage.threshold, l1ToOracle, l1InputToOracle,
+  };
+}
+
+export function disposeHngStage(stage: HngStage): void {
+  disposeHng(stage.hng);
+  stage.identity.dispose();
+  stage.evaluator.dispose();
+}

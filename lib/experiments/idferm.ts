@@ -1,0 +1,305 @@
+/**
+ * IDFERM as a Method (Liu et al. 2019, Algorithm 2; spec idferm.md §3.4):
+ * `prepare` trains or loads the HNG stage (./idferm-hng.ts) and builds one
+ * reference per sample (generated, mined, oracle, other identity, blurred
+ * self); each training batch holds 2 queries per class (K = 2C); a step
+ * embeds queries and references with the same weights and minimises
+ * softmax + λ·metric loss. The metric loss is RML (E14) for IDFERM, batch-all
+ * triplet (E19) or the in-batch (N+M)-tuplet clusters loss (E20/E21) for the
+ * baselines. Test time: one centre-cropped query through the EC branch only.
+ * Runs log `loss_evals`, the distance evaluations per query (x K per batch).
+ * @see notebooks/04-idferm.ipynb
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config';
+import { loadDataset, type FerSet } from '../data/dataset';
+import { rng, shuffled } from '../data/random';
+import { crossEntropy } from '../train/losses';
+import { TrainOptimizer } from '../train/optim';
+import { deriveSeed } from '../train/rng';
+import { buildRmlNet, disposeRml, radialLoss, rmlForward, rmlParts, rmlPredict, tripletLoss, tupletClustersLoss } from '../models/idferm/rml';
+import { disposeHngStage, frontalImages, generateReferences, hngStage } from './idferm-hng';
+import type { BuildContext, Method, MethodModel, OptionValue, PrepareContext } from './method';
+
+/** The configuration IDFERM runs with: its own image size, epochs, folds and subjects (lib/config idferm* parameters), grey images. */
+export function idfermConfig(config: Config): Config {
+  return {
+    ...config, imageSize: config.idfermImageSize, epochs: config.idfermEpochs, folds: config.idfermFolds, channels: 1,
+    subjects: config.dataset === 'synfer' ? config.idfermSubjects : config.subjects,
+  };
+}
+
+/** Side of the training/test crops: 60 of 64 in the paper (spec §4.2), the same ratio at other sizes. */
+export const cropSize = (size: number) => Math.round((size * 60) / 64);
+
+/** Queries per batch: 2 per class (K = 2C, spec §5). */
+export const queriesPerBatch = (classes: number) => 2 * classes;
+
+/**
+ * Class-balanced epoch (spec §3.4, A32): every sample is a query at least
+ * once; smaller classes are re-drawn; ceil(max_c n_c / 2) batches of 2 per class.
+ */
+export function classBalancedBatches(samples: Int32Array, labels: Int32Array, seed: number, perClass = 2): Int32Array[] {
+  const r = rng(seed, 'idferm-batches');
+  const byClass = new Map<number, number[]>();
+  samples.forEach((s, i) => { const l = labels[i]; if (!byClass.has(l)) byClass.set(l, []); byClass.get(l)!.push(s); });
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const queues = new Map(classes.map((c) => [c, shuffled(r, byClass.get(c)!)]));
+  const pos = new Map(classes.map((c) => [c, 0]));
+  const count = Math.ceil(Math.max(...classes.map((c) => byClass.get(c)!.length)) / perClass);
+  const out: Int32Array[] = [];
+  for (let b = 0; b < count; b++) {
+    const batch: number[] = [];
+    for (const c of classes) for (let k = 0; k < perClass; k++) {
+      if (pos.get(c)! >= queues.get(c)!.length) { queues.set(c, shuffled(r, byClass.get(c)!)); pos.set(c, 0); }
+      batch.push(queues.get(c)![pos.get(c)!]);
+      pos.set(c, pos.get(c)! + 1);
+    }
+    out.push(Int32Array.from(batch));
+  }
+  return out;
+}
+
+/**
+ * Subject-grouped epoch for the mining baselines (E20): batches of whole
+ * subjects, one image per (subject, expression), so each query finds its
+ * same-subject negatives and same-label positives inside the batch.
+ */
+export function subjectBatches(samples: Int32Array, labels: Int32Array, subjects: string[], seed: number, queries: number): Int32Array[] {
+  const r = rng(seed, 'idferm-subject-batches');
+  const cells = new Map<string, Map<number, number[]>>();
+  samples.forEach((s, i) => {
+    const subj = subjects[s];
+    if (!cells.has(subj)) cells.set(subj, new Map());
+    const m = cells.get(subj)!;
+    if (!m.has(labels[i])) m.set(labels[i], []);
+    m.get(labels[i])!.push(s);
+  });
+  const rounds = Math.max(...[...cells.values()].flatMap((m) => [...m.values()].map((v) => v.length)));
+  const order = new Map([...cells.entries()].flatMap(([subj, m]) => [...m.entries()].map(([l, v]) => [`${subj}|${l}`, shuffled(r, v)] as const)));
+  const out: Int32Array[] = [];
+  for (let round = 0; round < rounds; round++) {
+    let cur: number[] = [];
+    for (const subj of shuffled(r, [...cells.keys()].sort())) {
+      const group = [...cells.get(subj)!.keys()].sort((a, b) => a - b).map((l) => { const v = order.get(`${subj}|${l}`)!; return v[round % v.length]; });
+      if (cur.length && cur.length + group.length > queries) { out.push(Int32Array.from(cur)); cur = []; }
+      cur.push(...group);
+    }
+    if (cur.length) out.push(Int32Array.from(cur));
+  }
+  return out;
+}
+
+/** The expressions each subject keeps in the sparse-subject setting (claim 4): `keep` of its labels, seeded per subject. */
+export function sparseKeep(samples: Int32Array, labels: Int32Array, subjects: string[], keep: number, seed: number): Int32Array {
+  if (keep <= 0) return samples;
+  const labelsOf = new Map<string, Set<number>>();
+  samples.forEach((s, i) => { const k = subjects[s]; if (!labelsOf.has(k)) labelsOf.set(k, new Set()); labelsOf.get(k)!.add(labels[i]); });
+  const kept = new Map([...labelsOf.entries()].map(([k, ls]) => [k, new Set(shuffled(rng(seed, 'sparse', k), [...ls].sort((a, b) => a - b)).slice(0, keep))]));
+  return Int32Array.from(Array.from(samples).filter((s, i) => kept.get(subjects[s])!.has(labels[i])));
+}
+
+type Reference = 'generated' | 'mined' | 'oracle' | 'otherIdentity' | 'selfBlur' | 'none';
+
+export interface IdfermPrepared {
+  /** one reference per dataset sample, [N, S, S, 1] in [0, 1]; null for reference 'none' */
+  refs: Float32Array | null;
+  subjects: string[];
+  /** which identity network the HNG used (null when no HNG ran) */
+  identityNet: string | null;
+  hngDir: string | null;
+}
+
+/** A Gaussian-blurred copy (σ ≈ 1.5 px at 64 px, scaled) of every image: the 'selfBlur' control. */
+function blurred(set: FerSet): Float32Array {
+  const sigma = (1.5 * set.size) / 64, r = Math.max(1, Math.ceil(2 * sigma));
+  const k1 = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = k1.reduce((a, b) => a + b, 0);
+  const k = tf.tensor1d(k1.map((v) => v / sum));
+  const out = tf.tidy(() => {
+    const x = tf.tensor4d(set.images, [set.labels.length, set.size, set.size, 1]);
+    const h = tf.conv2d(x, tf.reshape(k, [1, 2 * r + 1, 1, 1]) as tf.Tensor4D, 1, 'same');
+    return tf.conv2d(h, tf.reshape(k, [2 * r + 1, 1, 1, 1]) as tf.Tensor4D, 1, 'same');
+  });
+  const data = out.dataSync() as Float32Array;
+  tf.dispose([k, out]);
+  return data;
+}
+
+/** Each sample's reference of the given kind. */
+export async function buildReferences(config: Config, set: FerSet, reference: Reference, hngVariant: string): Promise<IdfermPrepared> {
+  const subjects = set.subjects;
+  if (reference === 'none') return { refs: null, subjects, identityNet: null, hngDir: null };
+  if (reference === 'mined') {
+    if (!set.neutral) throw new Error(`dataset '${set.name}' has no neutral frames to mine references from (reference 'mined')`);
+    return { refs: set.neutral, subjects, identityNet: null, hngDir: null };
+  }
+  if (reference === 'oracle') return { refs: await frontalImages(set), subjects, identityNet: null, hngDir: null };
+  if (reference === 'selfBlur') return { refs: blurred(set), subjects, identityNet: null, hngDir: null };
+  const stage = await hngStage(config, hngVariant);
+  try {
+    let refs = generateReferences(stage, set);
+    if (reference === 'otherIdentity') {
+      // each sample takes the generated face of the same-index sample of the next subject (cyclic)
+      const ids = [...new Set(subjects)].sort();
+      const bySubject = new Map(ids.map((s) => [s, [] as number[]]));
+      subjects.forEach((s, i) => bySubject.get(s)!.push(i));
+      const per = set.size * set.size, out = new Float32Array(refs.length);
+      subjects.forEach((s, i) => {
+        const other = bySubject.get(ids[(ids.indexOf(s) + 1) % ids.length])!;
+        const j = other[bySubject.get(s)!.indexOf(i) % other.length];
+        out.set(refs.subarray(j * per, (j + 1) * per), i * per);
+      });
+      refs = out;
+    }
+    return { refs, subjects, identityNet: stage.identity.description, hngDir: stage.dir };
+  } finally {
+    disposeHngStage(stage);
+  }
+}
+
+/** Per-image zero mean / unit variance (spec §4.2 step 4, A24). */
+const standardise = (x: tf.Tensor4D) => tf.tidy(() => {
+  const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+  return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
+});
+
+/** One of the 10 views (5 crops x flip) per sample, the same for a query and its reference (A22, A23). */
+function sameViews(xs: tf.Tensor4D[], crop: number, r: () => number): tf.Tensor4D[] {
+  const [n, size] = xs[0].shape;
+  const m = size - crop;
+  const corners = [[m / 2, m / 2], [0, 0], [0, m], [m, 0], [m, m]].map(([a, b]) => [Math.floor(a), Math.floor(b)]);
+  const views = Array.from({ length: n }, () => ({ corner: corners[Math.floor(r() * 5)], flip: r() < 0.5 }));
+  return xs.map((x) => tf.tidy(() => tf.concat(views.map((v, i) => {
+    const c = tf.slice(x, [i, v.corner[0], v.corner[1], 0], [1, crop, crop, -1]);
+    return v.flip ? tf.reverse(c, 2) : c;
+  })) as tf.Tensor4D));
+}
+
+const centreCrop = (x: tf.Tensor4D, crop: number) => {
+  const o = Math.floor((x.shape[1] - crop) / 2);
+  return tf.slice(x, [0, o, o, 0], [-1, crop, crop, -1]) as tf.Tensor4D;
+};
+
+function buildIdferm(ctx: BuildContext): MethodModel {
+  const o = ctx.options;
+  const prepared = ctx.prepared as IdfermPrepared;
+  const mode = String(o.loss) as 'softmax' | 'rml' | 'triplet' | 'nm';
+  const classes = ctx.data.classes.length;
+  const crop = cropSize(ctx.data.size);
+  if (ctx.data.channels !== 1) throw new Error('IDFERM runs on grey faces: use idfermConfig(config) (channels 1)');
+  const net = buildRmlNet({
+    size: crop, classes, width: ctx.config.idfermRmlWidth, dIn: ctx.config.idfermRmlWidth * 8, dOut: ctx.config.idfermRmlWidth * 4, d: ctx.config.idfermRmlWidth * 2,
+    lreluSlope: Number(o.lreluSlope), connect: Boolean(o.connect), seed: ctx.seed,
+  });
+  const optimizer = new TrainOptimizer({ kind: 'momentum', learningRate: ctx.config.idfermLearningRate, momentum: 0.9, weightDecay: 1e-4 });
+  const parts = rmlParts(net);
+  const variables = Object.values(parts).flatMap((p) => p.trainableWeights.map((w) => w.read() as tf.Variable));
+  const needsRef = mode === 'rml' || Boolean(o.dataAug);
+  if (needsRef && !prepared.refs) throw new Error(`variant needs references but reference is 'none'`);
+  const per = ctx.data.size * ctx.data.size;
+  const refsOf = (samples: Int32Array) => {
+    const out = new Float32Array(samples.length * per);
+    samples.forEach((s, i) => out.set(prepared.refs!.subarray(s * per, (s + 1) * per), i * per));
+    return tf.tensor4d(out, [samples.length, ctx.data.size, ctx.data.size, 1]);
+  };
+  const lambda = Number(o.lambda);
+  return {
+    parts,
+    optimizers: { model: optimizer },
+    batches(samples, labels, seed) {
+      const kept = sparseKeep(samples, labels, prepared.subjects, Number(o.keepExpressions), deriveSeed(ctx.config.seed, 'sparse'));
+      const labelOf = new Map(Array.from(samples, (s, i) => [s, labels[i]] as const));
+      const keptLabels = Int32Array.from(kept, (s) => labelOf.get(s)!);
+      return mode === 'nm'
+        ? subjectBatches(kept, keptLabels, prepared.subjects, seed, queriesPerBatch(classes))
+        : classBalancedBatches(kept, keptLabels, seed);
+    },
+    trainStep(batch, step) {
+      const labels = batch.labels.dataSync() as Int32Array;
+      const subj = Array.from(batch.samples, (s) => prepared.subjects[s]);
+      const ref = needsRef ? refsOf(batch.samples) : null;
+      const [xq, xr] = sameViews(ref ? [batch.target, ref] : [batch.target], crop, step.rng);
+      let logits: tf.Tensor2D | undefined, evals = 0;
+      const parts: Record<string, tf.Scalar> = {};
+      const loss = optimizer.step(() => {
+        const k = labels.length;
+        const x = standardise(xr ? tf.concat([xq, xr]) as tf.Tensor4D : xq); // queries and references share weights and BN statistics
+        const out = rmlForward(net, x, true, Number(o.dropout), step.seed);
+        const q = { logits: tf.slice(out.logits, [0, 0], [k, -1]) as tf.Tensor2D, f: tf.slice(out.f, [0, 0], [k, -1]) as tf.Tensor2D };
+        const fRef = xr ? tf.slice(out.f, [k, 0], [k, -1]) as tf.Tensor2D : null;
+        logits = tf.keep(q.logits);
+        const ce = crossEntropy(q.logits, batch.labels); // E16: queries only
+        if (mode === 'softmax') return ce;
+        const m = mode === 'rml'
+          ? radialLoss(net.head, q.f, fRef!, batch.labels, classes, { centre: o.centre as 'batch' | 'batch-stopgrad', metric: o.metric as 'adaptive' | 'fixed' })
+          : mode === 'triplet' ? tripletLoss(q.f, labels) : tupletClustersLoss(net.head, q.f, labels, subj, o.dataAug ? fRef : null);
+        evals = m.evaluations;
+        parts.ce = tf.keep(ce);
+        parts.metric = tf.keep(m.loss);
+        return tf.add(ce, tf.mul(lambda, m.loss)) as tf.Scalar; // E17
+      }, variables);
+      tf.dispose([xq, ...(xr ? [xr] : []), ...(ref ? [ref] : [])]);
+      return { losses: { loss, ...parts, evals: tf.scalar(evals / labels.length) }, logits };
+    },
+    predict: (batch) => tf.tidy(() => rmlPredict(net, standardise(centreCrop(batch.target, crop)))),
+    features: (batch) => tf.tidy(() => {
+      const out = rmlForward(net, standardise(centreCrop(batch.target, crop)), false);
+      return { e: out.e, f: out.f };
+    }),
+    dispose: () => undefined,
+  };
+}
+
+const opt = (doc: string, def: OptionValue, oneOf?: readonly OptionValue[]) => ({ doc, default: def, ...(oneOf ? { oneOf } : {}) });
+
+export const idfermMethod: Method = {
+  name: 'idferm',
+  paper: 'idferm',
+  description: 'IDFERM: HNG-generated frontal neutral references as hard negatives + radial metric learning, jointly with softmax',
+  options: {
+    loss: opt('metric loss on the ML branch: none (softmax only), rml (E14), triplet (E19), nm ((N+M)-tuplet clusters, E20)', 'rml', ['softmax', 'rml', 'triplet', 'nm']),
+    reference: opt('where the reference comes from (spec §2.3)', 'generated', ['generated', 'mined', 'oracle', 'otherIdentity', 'selfBlur', 'none']),
+    hngVariant: opt('the HNG variant that generates the references (lib/experiments/idferm-hng HNG_VARIANTS)', 'full'),
+    dataAug: opt('"Data Augmentation" [7] (E21): the generated neutral face joins the (N+M) negatives', false),
+    lambda: opt('weight λ of the metric loss in the joint objective (E17; Fig. 11)', 1),
+    lreluSlope: opt('LReLU slope in the RML network (Fig. 12)', 0.1),
+    metric: opt('adaptive H (E13) or fixed thresholds with Euclidean distance (E10, T = 1, β = 1)', 'adaptive', ['adaptive', 'fixed']),
+    centre: opt('class centres: batch means with or without gradient (E15)', 'batch', ['batch', 'batch-stopgrad']),
+    connect: opt('connecting layer from the EC branch into the ML branch (E18)', true),
+    dropout: opt('dropout on FC1_EC (A30)', 0.5),
+    keepExpressions: opt('sparse subjects (claim 4): each training subject keeps this many of its expressions; 0 keeps all', 0),
+  },
+  variants: {
+    softmax: { description: 'softmax only on the EC branch (no reference, no metric loss)', options: { loss: 'softmax', reference: 'none' } },
+    idferm: { description: 'IDFERM: softmax + RML with HNG-generated references' },
+    'idferm-oracle': { description: 'RML with the ground-truth frontal neutral face (synthetic data only)', options: { reference: 'oracle' } },
+    'idferm-mined': { description: 'RML with the mined onset (neutral) frame of the sequence', options: { reference: 'mined' } },
+    'idferm-other-identity': { description: 'control: the generated neutral face of another subject', options: { reference: 'otherIdentity' } },
+    'idferm-self-blur': { description: 'control: a blurred copy of the query itself', options: { reference: 'selfBlur' } },
+    'idferm-fixed-threshold': { description: 'RML with fixed thresholds and Euclidean distance (tests the adaptive part)', options: { metric: 'fixed' } },
+    'idferm-no-connect': { description: 'no connecting layer (the ML branch reads the conv features only)', options: { connect: false } },
+    'idferm-noid-hng': { description: 'references from the HNG trained without the identity loss', options: { hngVariant: 'no-id' } },
+    triplet: { description: 'softmax + batch-all triplet loss (E19)', options: { loss: 'triplet', reference: 'none' } },
+    '2bnm': { description: '2B(N+M)Softmax [6]: (N+M)-tuplet clusters loss with identity-aware mining (E20)', options: { loss: 'nm', reference: 'none' } },
+    'data-aug': { description: 'Data Augmentation [7]: (N+M) loss with the generated neutral face as an extra negative (E21)', options: { loss: 'nm', dataAug: true } },
+    'softmax-sparse': { description: 'softmax only, training subjects keep 2 expressions', options: { loss: 'softmax', reference: 'none', keepExpressions: 2 } },
+    '2bnm-sparse': { description: '2B(N+M), training subjects keep 2 expressions (few negatives to mine)', options: { loss: 'nm', reference: 'none', keepExpressions: 2 } },
+    'idferm-sparse': { description: 'IDFERM, training subjects keep 2 expressions', options: { keepExpressions: 2 } },
+  },
+  defaultVariant: 'idferm',
+  inputs: () => ({ train: 'target', test: 'target' }),
+  async prepare(ctx: PrepareContext) {
+    const o = ctx.config.options;
+    const config = { ...ctx.config, force: false } as unknown as Config;
+    const set = await loadDataset(config);
+    if (ctx.config.data && ctx.config.data.samples !== set.labels.length) {
+      throw new Error(`IDFERM prepare: the run's dataset has ${ctx.config.data.samples} samples but loadDataset(config) gives ${set.labels.length}; run IDFERM on loadDataset(idfermConfig(config))`);
+    }
+    const needsRef = o.loss === 'rml' || o.dataAug === true;
+    return buildReferences(config, set, needsRef ? o.reference as Reference : 'none', String(o.hngVariant));
+  },
+  build: buildIdferm,
+};
+
+export { disposeRml };

@@ -1,0 +1,167 @@
+/**
+ * IDFERM mechanics (spec idferm.md §2, §10.5): comparison counts, the radial
+ * loss's geometry, H's initial form, test-time independence from the
+ * reference, the HNG's gradient routing (no adversarial/symmetry gradient to
+ * the encoder), no tensor leaks, determinism and the samplers.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { buildHng, hngStep, PAPER_WEIGHTS, symmetryLoss } from '../lib/models/idferm/hng';
+import { buildIdNet, identityNetFromModel } from '../lib/models/idferm/identity-net';
+import { buildRmlNet, comparisonFormulas, decisionH, radialLoss, rmlForward, rmlPredict, tripletLoss, tupletClustersLoss } from '../lib/models/idferm/rml';
+import { classBalancedBatches, sparseKeep, subjectBatches } from '../lib/experiments/idferm';
+import { getMethod } from '../lib/experiments/methods';
+import { linkedVariants } from '../lib/results/paper-tables';
+
+before(async () => { await initBackend(); });
+
+const arch = { size: 16, classes: 3, width: 4, dIn: 16, dOut: 8, d: 4, lreluSlope: 0.1, connect: true, seed: 3 };
+
+test('comparison counts: RML makes 2K evaluations, the formulas match the paper at K = 12, N = M = 5', () => {
+  const byLoss = Object.fromEntries(comparisonFormulas(12, 5, 5).map((r) => [r.loss, r.count]));
+  assert.equal(byLoss['RML (IDFERM)'], 24);
+  assert.equal(byLoss['(N+M)-tuplet clusters'], 240);
+  assert.equal(byLoss['triplet / (N+1)-tuplet'], 1728);
+  const net = buildRmlNet({ ...arch, d: 4 });
+  const counts = tf.tidy(() => {
+    const labels = Int32Array.from([0, 0, 1, 1, 2, 2]);
+    const f = tf.randomNormal([6, 4], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const r = radialLoss(net.head, f, tf.randomNormal([6, 4], 0, 1, 'float32', 2) as tf.Tensor2D, tf.tensor1d(labels, 'int32'), 3);
+    const t = tripletLoss(f, labels);
+    return [r.evaluations, t.evaluations];
+  });
+  assert.deepEqual(counts, [12, 2 * 6 * 1 * 4]); // 2K; batch-all on 2 per class: K·1·(K−2) triplets, 2 distances each
+  // triplets grow at least quadratically in K
+  const trip = (k: number) => tf.tidy(() => tripletLoss(tf.randomNormal([k, 4]) as tf.Tensor2D, Int32Array.from({ length: k }, (_, i) => Math.floor(i / 2))).evaluations);
+  assert.ok(trip(12) / trip(6) >= 4);
+  Object.values(net).forEach((p) => p instanceof tf.LayersModel && p.dispose());
+});
+
+test('H starts as half the squared distance (L_A ≈ L_B ≈ I, c = 0, b = 0), and the radial loss is 0 only for queries inside and references outside', () => {
+  const net = buildRmlNet(arch);
+  tf.tidy(() => {
+    const f1 = tf.tensor2d([[1, 0, 0, 0], [0, 2, 0, 0]]);
+    const f2 = tf.tensor2d([[0, 0, 0, 0], [0, 0, 0, 0]]);
+    const h = decisionH(net.head, f1, f2).arraySync();
+    assert.ok(Math.abs(h[0] - 0.5) < 0.05 && Math.abs(h[1] - 2) < 0.15, `H = ${h}`);
+    const labels = tf.tensor1d([0, 0], 'int32');
+    const q = tf.tensor2d([[0.1, 0, 0, 0], [-0.1, 0, 0, 0]]); // centre 0, H ≈ 0.005: inside needs H ≤ −1, so not yet zero
+    const farRef = tf.tensor2d([[3, 0, 0, 0], [-3, 0, 0, 0]]); // H ≈ 4.5 ≥ 1: no reference term
+    const nearRef = tf.tensor2d([[0.2, 0, 0, 0], [-0.2, 0, 0, 0]]);
+    const far = radialLoss(net.head, q, farRef, labels, 2).loss.dataSync()[0];
+    const near = radialLoss(net.head, q, nearRef, labels, 2).loss.dataSync()[0];
+    assert.ok(near > far + 0.5, `a reference near the centre must cost more (near ${near}, far ${far})`);
+    assert.ok(Math.abs(far - 1.005) < 0.05, `far-reference loss ${far} should be only the query hinge 1 + H`);
+  });
+  Object.values(net).forEach((p) => p instanceof tf.LayersModel && p.dispose());
+});
+
+test('(N+M) loss mines same-subject negatives inside the batch; with none it contributes nothing', () => {
+  const net = buildRmlNet(arch);
+  tf.tidy(() => {
+    const f = tf.randomNormal([4, 4], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const r = tupletClustersLoss(net.head, f, Int32Array.from([0, 1, 0, 1]), ['a', 'a', 'b', 'b']);
+    assert.equal(r.queriesWithNegatives, 4);
+    assert.equal(r.evaluations, 4 * (2 + 1)); // each query: itself + 1 positive, 1 negative
+    const none = tupletClustersLoss(net.head, f, Int32Array.from([0, 1, 0, 1]), ['a', 'b', 'c', 'd']);
+    assert.equal(none.queriesWithNegatives, 0);
+    assert.equal(none.loss.dataSync()[0], 0);
+  });
+  Object.values(net).forEach((p) => p instanceof tf.LayersModel && p.dispose());
+});
+
+test('test-time prediction uses one query through the EC branch only (A21): the ML branch and head do not change it', () => {
+  const net = buildRmlNet(arch);
+  const x = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const before = rmlPredict(net, x).arraySync();
+  tf.tidy(() => { for (const p of [net.ml, net.head]) p.setWeights(p.getWeights().map((w) => tf.add(w, 1))); });
+  assert.deepEqual(rmlPredict(net, x).arraySync(), before);
+  const out = tf.tidy(() => rmlForward(net, x, false).f.shape);
+  assert.deepEqual(out, [2, arch.d]);
+  x.dispose();
+  Object.values(net).forEach((p) => p instanceof tf.LayersModel && p.dispose());
+});
+
+function tinyHng() {
+  const hng = buildHng({ size: 16, width: 2, latent: 8, seed: 1 });
+  const id = identityNetFromModel(buildIdNet({ size: 16, width: 2, embedding: 4, subjects: 3, seed: 2 }), 'synthetic', 'test');
+  const batch = tf.tidy(() => ({
+    x: tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 1) as tf.Tensor4D,
+    y: tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 2) as tf.Tensor4D,
+    g: tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 3) as tf.Tensor4D,
+  }));
+  return { hng, id, batch };
+}
+
+test('HNG: the encoder gets no gradient from the symmetry and adversarial losses; losses finite; no leak; deterministic', () => {
+  const { hng, id, batch } = tinyHng();
+  const snapshot = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+  const enc0 = snapshot(hng.enc), dec0 = snapshot(hng.dec);
+  const sgd = () => tf.train.sgd(0.1);
+  const onlyDecoderLosses = { ...PAPER_WEIGHTS, feat: 0, id: 0, pixel: 0 };
+  hngStep(hng, id, batch, { weights: onlyDecoderLosses, idRef: 'input', symSpace: 'laplacian' }, sgd(), sgd());
+  const changed = (a: number[][], b: number[][]) => a.some((w, i) => w.some((v, j) => v !== b[i][j]));
+  assert.ok(!changedTrainable(hng.enc, enc0), 'encoder weights moved under sym + adv only');
+  assert.ok(changed(dec0, snapshot(hng.dec)), 'decoder weights did not move');
+  const gen = tf.train.adam(1e-3), dis = tf.train.adam(1e-3);
+  hngStep(hng, id, batch, { weights: PAPER_WEIGHTS, idRef: 'input', symSpace: 'laplacian' }, gen, dis);
+  const n0 = tf.memory().numTensors;
+  const l = hngStep(hng, id, batch, { weights: PAPER_WEIGHTS, idRef: 'input', symSpace: 'laplacian' }, gen, dis);
+  assert.equal(tf.memory().numTensors, n0, 'tensors leaked across HNG steps');
+  for (const k of ['feat', 'id', 'pixel', 'sym', 'adv', 'dis', 'gen'] as const) assert.ok(Number.isFinite(l[k]), `${k} = ${l[k]}`);
+  // the same seeds give the same first step
+  const again = tinyHng();
+  const a = hngStep(again.hng, again.id, again.batch, { weights: PAPER_WEIGHTS, idRef: 'input', symSpace: 'laplacian' }, tf.train.adam(1e-3), tf.train.adam(1e-3));
+  const third = tinyHng();
+  const b = hngStep(third.hng, third.id, third.batch, { weights: PAPER_WEIGHTS, idRef: 'input', symSpace: 'laplacian' }, tf.train.adam(1e-3), tf.train.adam(1e-3));
+  assert.deepEqual(a, b);
+});
+
+/** Only trainable weights: BN moving statistics legitimately change in a training-mode pass. */
+function changedTrainable(m: tf.LayersModel, before: number[][]): boolean {
+  const names = m.weights.map((w) => w.name);
+  const trainable = new Set(m.trainableWeights.map((w) => w.name));
+  return m.getWeights().some((w, i) => trainable.has(names[i]) && Array.from(w.dataSync()).some((v, j) => v !== before[i][j]));
+}
+
+test('HNG: a pixel-only auto-encoder lowers its loss on a tiny set', () => {
+  const { hng, batch } = tinyHng();
+  const w = { feat: 0, id: 0, pixel: 1, sym: 0, adv: 0 };
+  const gen = tf.train.adam(5e-3), dis = tf.train.adam(1e-3);
+  const first = hngStep(hng, null, batch, { weights: w, idRef: 'input', symSpace: 'pixel' }, gen, dis).pixel;
+  let last = first;
+  for (let i = 0; i < 15; i++) last = hngStep(hng, null, batch, { weights: w, idRef: 'input', symSpace: 'pixel' }, gen, dis).pixel;
+  assert.ok(last < first, `pixel loss ${first} -> ${last}`);
+});
+
+test('symmetry loss is 0 for a mirror-symmetric image and positive otherwise', () => {
+  tf.tidy(() => {
+    const sym = tf.tensor4d([1, 2, 2, 1, 3, 0, 0, 3, 1, 1, 1, 1, 0, 5, 5, 0], [1, 4, 4, 1]);
+    assert.ok(symmetryLoss(sym, 'pixel').dataSync()[0] === 0);
+    assert.ok(symmetryLoss(sym, 'laplacian').dataSync()[0] < 1e-6);
+    assert.ok(symmetryLoss(tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0], [1, 4, 4, 1]), 'pixel').dataSync()[0] > 0);
+  });
+});
+
+test('samplers: class-balanced batches of 2 per class cover every sample; subject batches group a subject\'s expressions; sparse keeps k per subject', () => {
+  const samples = Int32Array.from({ length: 30 }, (_, i) => i);
+  const labels = Int32Array.from(samples, (i) => i % 3);
+  const subjects = Array.from(samples, (i) => `s${Math.floor(i / 6)}`);
+  const batches = classBalancedBatches(samples, labels, 1);
+  assert.equal(batches.length, 5);
+  for (const b of batches) assert.deepEqual([...b].map((s) => labels[s]).sort(), [0, 0, 1, 1, 2, 2]);
+  assert.equal(new Set(batches.flatMap((b) => [...b])).size, 30);
+  assert.deepEqual(classBalancedBatches(samples, labels, 1), batches);
+  const sb = subjectBatches(samples, labels, subjects, 1, 6);
+  for (const b of sb) assert.ok(new Set([...b].map((s) => subjects[s])).size <= 2);
+  const kept = sparseKeep(samples, labels, subjects, 2, 1);
+  for (const s of new Set(subjects)) assert.equal(new Set([...kept].filter((i) => subjects[i] === s).map((i) => labels[i])).size, 2);
+});
+
+test('every idferm variant a paper table links to is registered', () => {
+  const m = getMethod('idferm');
+  const missing = linkedVariants().filter((l) => l.method === 'idferm' && !m.variants[l.variant]).map((l) => l.variant);
+  assert.deepEqual(missing.sort(), ['idferm-8class'], 'only the 8-class CK+ variant is not implemented');
+});
