@@ -31,6 +31,11 @@ const progress = notebook([
   ['code', "import { progressLine } from '../../dist/lib/notebook/display';\nconst line = progressLine();\nfor (let i = 1; i <= 20000; i++) line.update(`step ${i}`);\nline.done();"],
   ['code', "console.log('kernel still alive');"],
 ]);
+// more messages in one synchronous burst than zeromq sends without waiting (512)
+const flood = notebook([
+  ['code', "import * as tslab from 'tslab';\nconst d = tslab.newDisplay();\nfor (let i = 1; i <= 3000; i++) d.text(`update ${i}`);\nfor (let i = 1; i <= 700; i++) console.log(`line ${i}`);"],
+  ['code', "console.log('kernel still alive');"],
+]);
 const failing = notebook([
   ['code', "console.log('before');"],
   ['markdown', 'text'],
@@ -44,6 +49,7 @@ before(() => {
   writeNotebook(path.join(dir, 'good.ipynb'), good);
   writeNotebook(path.join(dir, 'failing.ipynb'), failing);
   writeNotebook(path.join(dir, 'progress.ipynb'), progress);
+  writeNotebook(path.join(dir, 'flood.ipynb'), flood);
   writeNotebook(path.join(dir, 'type-error.ipynb'), typeError);
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -71,6 +77,15 @@ test('a progress line updated on every step of a tight loop does not overrun the
   const { nb, failure } = await executeNotebook(path.join(dir, 'progress.ipynb'), { env, cellTimeoutMs: 60_000 });
   assert.equal(failure, undefined, failure?.error);
   assert.match(JSON.stringify(nb.cells[0].outputs), /step 20000/, 'the last text is kept');
+  assert.match(JSON.stringify(nb.cells[1].outputs), /kernel still alive/);
+});
+
+test('a burst of thousands of outputs does not kill the kernel (tslab sends without waiting)', async () => {
+  const { nb, failure } = await executeNotebook(path.join(dir, 'flood.ipynb'), { env, cellTimeoutMs: 60_000 });
+  assert.equal(failure, undefined, failure?.error);
+  const text = JSON.stringify(nb.cells[0].outputs);
+  assert.match(text, /update 3000/);
+  assert.match(text, /line 700\\n/);
   assert.match(JSON.stringify(nb.cells[1].outputs), /kernel still alive/);
 });
 

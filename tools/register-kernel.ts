@@ -9,10 +9,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PROJECT_ROOT } from '../lib/paths';
 import { tslabBin } from './notebooks/kernel-client';
 
 function main(): void {
-  const spec = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../environment/kernels/fer-tslab/kernel.json'), 'utf8'));
+  const spec = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'environment/kernels/fer-tslab/kernel.json'), 'utf8'));
   // an installed copy lives elsewhere, so {resource_dir} cannot reach node_modules: use absolute paths
   spec.argv = [process.execPath, tslabBin(), 'kernel', '--config-path', '{connection_file}'];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-tslab-'));

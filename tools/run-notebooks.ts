@@ -11,9 +11,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { PROJECT_ROOT } from '../lib/paths';
 import { executeNotebook, writeNotebook } from './notebooks/execute';
 
-const NOTEBOOKS_DIR = path.resolve(__dirname, '../../notebooks');
+const NOTEBOOKS_DIR = path.join(PROJECT_ROOT, 'notebooks');
 const HELP = `usage: npm run notebooks -- [PREFIX ...] [--no-write] [--profile smoke|lite|paper] [--cell-timeout S]
 
 Runs notebooks/*.ipynb in name order (or those whose names start with a PREFIX,

@@ -16,7 +16,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
-import { PROJECT_ROOT } from '../figures/render';
+import { PROJECT_ROOT } from '../paths';
 import { progressLine } from '../notebook/display';
 import { CKPLUS_CLASSES, classesOf, type Expression } from './classes';
 import { readImage } from './image';

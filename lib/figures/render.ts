@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { writeFileAtomic } from '../data/manifest';
+import { PROJECT_ROOT } from '../paths';
 
 export type FigureSpec = vl.TopLevelSpec;
 
@@ -20,8 +21,6 @@ export interface Figure {
   files: string[];
 }
 
-/** Project root (two levels above dist/lib/figures or lib/figures). */
-export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
 
 /** Renders a vega-lite spec to SVG only (no files), e.g. for inline display. */
 export async function specToSvg(spec: FigureSpec): Promise<string> {

@@ -17,7 +17,7 @@ import * as path from 'path';
 import Papa from 'papaparse';
 import * as dfd from 'danfojs-node';
 import { writeFileAtomic } from '../data/manifest';
-import { PROJECT_ROOT } from '../figures/render';
+import { PROJECT_ROOT } from '../paths';
 import type { RunConfig } from '../experiments/method';
 
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'data', 'results');

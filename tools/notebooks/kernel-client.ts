@@ -10,6 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as zmq from 'zeromq';
+import { PROJECT_ROOT } from '../../lib/paths';
 
 const DELIMITER = '<IDS|MSG>';
 
@@ -32,10 +33,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The tslab entry point shipped in the project's node_modules. */
+/** The project's kernel launcher: tslab from node_modules, with its send fix (environment/tslab-kernel.js). */
 export function tslabBin(): string {
-  const pkg = require.resolve('tslab/package.json');
-  return path.join(path.dirname(pkg), (require(pkg) as { bin: { tslab: string } }).bin.tslab);
+  return path.join(PROJECT_ROOT, 'environment', 'tslab-kernel.js');
 }
 
 export class KernelClient {
@@ -43,7 +43,8 @@ export class KernelClient {
   private session = crypto.randomUUID();
   private shell = new zmq.Dealer();
   private control = new zmq.Dealer();
-  private iopub = new zmq.Subscriber();
+  // no high-water mark: a burst of outputs must not drop messages (the final idle status among them)
+  private iopub = new zmq.Subscriber({ receiveHighWaterMark: 0 });
   private proc?: ChildProcess;
   private connectionFile = '';
   private stderrTail: string[] = [];

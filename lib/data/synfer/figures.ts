@@ -5,7 +5,7 @@
  * @see notebooks/01-data-and-preprocessing.ipynb
  */
 import * as path from 'path';
-import { PROJECT_ROOT } from '../../figures/render';
+import { PROJECT_ROOT } from '../../paths';
 import type { Expression } from '../classes';
 import type { FerSet } from '../dataset';
 import { type GridCell, imageGrid } from '../grid';
