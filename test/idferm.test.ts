@@ -165,3 +165,14 @@ test('every idferm variant a paper table links to is registered', () => {
   const missing = linkedVariants().filter((l) => l.method === 'idferm' && !m.variants[l.variant]).map((l) => l.variant);
   assert.deepEqual(missing.sort(), ['idferm-8class'], 'only the 8-class CK+ variant is not implemented');
 });
+
+test('verdicts say "yes" only when the paired difference clears its margin by more than its spread', async () => {
+  const { idfermVerdicts } = await import('../lib/experiments/idferm-report');
+  const summary = (variant: string, accs: number[]) =>
+    ({ variant, accs, mean: accs.reduce((a, b) => a + b, 0) / accs.length, evalsPerQuery: 2 }) as never;
+  const verdict = (idf: number[], nm: number[]) =>
+    idfermVerdicts([summary('idferm', idf), summary('2bnm', nm)], [], 14).find((v) => v.claim.startsWith('IDFERM at least matches'))!.holds;
+  assert.equal(verdict([15, 18, 12], [14, 14, 16]), 'unclear', 'mean +0.33, spread 2.5: shows nothing');
+  assert.equal(verdict([60, 61, 62], [58, 59, 60]), 'yes');
+  assert.equal(verdict([50, 51, 52], [55, 56, 57]), 'no');
+});
