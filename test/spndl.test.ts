@@ -10,7 +10,8 @@ import type { Backbone } from '../lib/models/backbones';
 import { neutralDisentangled, pairedForward, pairedNdf } from '../lib/models/paired';
 import { buildSpndlNet } from '../lib/models/spndl';
 import { getMethod } from '../lib/experiments/methods';
-import { claimVerdicts, exclusionRows, ndfEmbedding, pairedDifference, paperComparison, runSpndlStudy, snapshotFile, spndlConfig, variantSummary } from '../lib/experiments/spndl-study';
+import { pairedDifference } from '../lib/analysis/paired';
+import { claimVerdicts, exclusionRows, ndfEmbedding, paperComparison, runSpndlStudy, snapshotFile, spndlConfig, variantSummary } from '../lib/experiments/spndl-study';
 import { frameRows } from '../lib/results/store';
 import { linkedVariants } from '../lib/results/paper-tables';
 import { tinyFolds, tinySet } from './tiny-set';
@@ -147,7 +148,7 @@ test('a tiny study: class-wise SPL selects ceil(rho·n_k) per class and all at t
   const summary = variantSummary(runs);
   assert.equal(summary.length, 2);
   assert.equal(summary[1]['test samples'], set.labels.length);
-  assert.deepEqual(pairedDifference(runs.spndl, runs.spndl), { mean: 0, std: 0, folds: 2, wins: 0 });
+  assert.deepEqual(pairedDifference(runs.spndl, runs.spndl), { mean: 0, std: 0, n: 2, wins: 0 });
   const verdicts = claimVerdicts(runs, set);
   assert.ok(verdicts.some((v) => /SPNDL beats the baseline/.test(String(v.claim))));
   assert.ok(verdicts.every((v) => ['yes', 'no', 'unclear'].includes(String(v.holds))));

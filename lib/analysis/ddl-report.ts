@@ -17,6 +17,7 @@ import { frameRows, readCsvRows, RUN_FILES, type StoredRun } from '../results/st
 import { gatherImages } from '../train/batches';
 import { disposeModel } from '../train/trainer';
 import { linearProbe } from './linear-probe';
+import { pairedDifference, pairedVerdict, type PairedDifference } from './paired';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
@@ -43,34 +44,28 @@ export function summarizeAccuracies(runs: StoredRun[], order: string[]) {
   });
 }
 
-/** Paired difference (final %, per seed and fold) of variant a minus b: mean, std, n. */
-export function pairedDifference(runs: StoredRun[], a: string, b: string) {
-  const all = runAccuracies(runs);
-  const diffs = all.filter((x) => x.variant === a).flatMap((x) => {
-    const y = all.find((z) => z.variant === b && z.seed === x.seed && z.fold === x.fold);
-    return y ? [x.final - y.final] : [];
-  });
-  return { a, b, n: diffs.length, mean: diffs.length ? mean(diffs) : NaN, std: std(diffs) };
-}
+/** Paired difference (final %, per seed and fold) of variant a minus b. */
+const variantDifference = (runs: StoredRun[], a: string, b: string) =>
+  pairedDifference(runs.filter((r) => r.config.variant === a), runs.filter((r) => r.config.variant === b));
 
 /** The paper's claims (spec §6 patterns, §10.4) with verdicts computed from our runs. */
 export function ddlClaims(runs: StoredRun[], ddlVariants: string[]) {
   const out: { claim: string; paper: string; ours: string; holds: string }[] = [];
-  const fmt = (d: ReturnType<typeof pairedDifference>) => `${d.mean.toFixed(2)} ± ${d.std.toFixed(2)} pts (n=${d.n})`;
-  const verdict = (d: ReturnType<typeof pairedDifference>) => (d.n === 0 ? 'not run' : d.mean > d.std && d.mean > 0 ? 'yes' : d.mean > 0 ? 'unclear (within noise)' : 'no');
+  const fmt = (d: PairedDifference) => `${d.mean.toFixed(2)} ± ${d.std.toFixed(2)} pts (n=${d.n})`;
+  const verdict = (d: PairedDifference) => pairedVerdict(d);
   const all = ddlVariants.filter((v) => v.startsWith('ddl-'));
   const best = all[all.length - 1];
   if (best) {
-    const d = pairedDifference(runs, best, 'baseline-mat');
+    const d = variantDifference(runs, best, 'baseline-mat');
     out.push({ claim: `${best} beats Baseline_mat (must hold)`, paper: '+0.81 to +4.58 pts (Table 2)', ours: fmt(d), holds: verdict(d) });
   }
   for (const v of all.slice(0, -1)) {
-    const d = pairedDifference(runs, v, 'baseline-mat');
+    const d = variantDifference(runs, v, 'baseline-mat');
     out.push({ claim: `${v} beats Baseline_mat`, paper: 'every DDL variant > Baseline_mat', ours: fmt(d), holds: verdict(d) });
   }
-  const b = pairedDifference(runs, 'baseline-mat', 'baseline');
+  const b = variantDifference(runs, 'baseline-mat', 'baseline');
   out.push({ claim: 'Baseline_mat beats Baseline', paper: '+1.01 to +3.13 pts', ours: fmt(b), holds: verdict(b) });
-  const at = pairedDifference(runs, 'baseline-at', 'baseline');
+  const at = variantDifference(runs, 'baseline-at', 'baseline');
   if (at.n) out.push({ claim: 'Baseline_at beats Baseline', paper: '+0.46 to +2.78 pts', ours: fmt(at), holds: verdict(at) });
   return out;
 }

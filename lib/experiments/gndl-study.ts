@@ -23,6 +23,7 @@ import { gndlMethod, gndlVariantFor } from './gndl';
 import { extractFeatures, loadFoldModel, RunResult, runExperiment } from './runner';
 import type { MethodModel } from './method';
 import { parseNumberList, resolveRunConfig } from './settings';
+import { summarizeDifferences } from '../analysis/paired';
 
 /**
  * The configuration of notebook 03's runs: the gndl* parameters replace the
@@ -93,7 +94,8 @@ export function pairedComparison(a: StoredRun, b: StoredRun) {
     if (!ra && rb) b01++;
     if (ra && !rb) b10++;
   }
-  return { mean: mean(diffs), std: std(diffs), wins: diffs.filter((d) => d > 0).length, folds: diffs.length, b01, b10 };
+  const d = summarizeDifferences(diffs);
+  return { mean: d.mean, std: d.std, wins: d.wins, folds: d.n, b01, b10 };
 }
 
 /** Table 1 beside ours (percent), for the variants Table 1 links. */

@@ -22,6 +22,7 @@ import { dataInfo, disposeModel } from '../train/trainer';
 import { getMethod } from './methods';
 import { extractFeatures, planRun, RunResult, runExperiment } from './runner';
 import { parseNumberList } from './settings';
+import { pairedDifference, pairedVerdict, type PairedDifference } from '../analysis/paired';
 
 /** The Table 4 ablation plus the w/o-neutral variant: what runs on data with neutral frames. */
 export const LAB_VARIANTS = ['baseline', 'baseline-spl', 'ndf', 'spndl', 'spndl-won'] as const;
@@ -112,14 +113,6 @@ export function variantSummary(runs: Record<string, StoredRun>): Row[] {
   });
 }
 
-/** Per-fold accuracy differences a − b (same folds, so paired), in percentage points. */
-export function pairedDifference(a: StoredRun, b: StoredRun): { mean: number; std: number; folds: number; wins: number } {
-  const fa = finalAccuracies(a), fb = new Map(finalAccuracies(b).map((x) => [x.fold, x.test_acc]));
-  const diffs = fa.filter((x) => fb.has(x.fold)).map((x) => 100 * (x.test_acc - fb.get(x.fold)!));
-  if (!diffs.length) throw new Error(`runs ${a.runId} and ${b.runId} share no fold`);
-  return { ...meanStd(diffs), folds: diffs.length, wins: diffs.filter((d) => d > 0).length };
-}
-
 /** Test accuracy at the end of every pace, per variant and fold (Fig. 5); runs without SPL are read at the same epochs. */
 export function paceAccuracyRows(runs: Record<string, StoredRun>): Row[] {
   return Object.entries(runs).flatMap(([variant, run]) => {
@@ -156,9 +149,6 @@ export function paperComparison(tableId: string, runs: Record<string, StoredRun>
   return ours.length ? compareWithPaper(tableId, ours) : [];
 }
 
-type Verdict = 'yes' | 'no' | 'unclear';
-/** Paired per-fold verdict: the mean difference must exceed its std over folds (spec 10.4). */
-const verdictOf = (d: { mean: number; std: number }): Verdict => (d.mean > 0 && d.mean > d.std ? 'yes' : d.mean < 0 && -d.mean > d.std ? 'no' : 'unclear');
 
 /** The paper's value of a variant on CK+ or Oulu-CASIA (Table 4; the w/o-neutral rows from Tables 1–2). */
 function paperValue(variant: string, col: 'ckplus' | 'oulu'): number {
@@ -177,11 +167,11 @@ const paperDifference = (a: string, b: string) =>
  */
 export function claimVerdicts(runs: Record<string, StoredRun>, set?: FerSet): Row[] {
   const out: Row[] = [];
-  const fmt = (d: { mean: number; std: number; folds: number; wins: number }) => `${signed(d.mean)} ± ${d.std.toFixed(2)} pp (better in ${d.wins}/${d.folds} folds)`;
+  const fmt = (d: PairedDifference) => `${signed(d.mean)} ± ${d.std.toFixed(2)} pp (better in ${d.wins}/${d.n} folds)`;
   const compare = (a: string, b: string, claim: string) => {
     if (!runs[a] || !runs[b]) return;
     const d = pairedDifference(runs[a], runs[b]);
-    out.push({ claim, paper: paperDifference(a, b), ours: fmt(d), holds: verdictOf(d) });
+    out.push({ claim, paper: paperDifference(a, b), ours: fmt(d), holds: pairedVerdict(d) });
   };
   compare('ndf', 'baseline', 'NDF beats the target-only baseline');
   compare('baseline-spl', 'baseline', 'SPL alone beats the baseline');
