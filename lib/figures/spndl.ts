@@ -60,7 +60,7 @@ export function ndfEmbeddingSpec(points: Row[], title = 'NDFs of the training pa
         y: { field: 'y', type: 'quantitative', axis: null },
         color: { field: 'class', type: 'nominal' },
         shape: { field: 'status', type: 'nominal', scale: { domain: ['selected', 'excluded'], range: ['circle', 'cross'] } },
-        opacity: { field: 'status', type: 'nominal', scale: { domain: ['selected', 'excluded'], range: [0.45, 1] }, legend: null },
+        opacity: { field: 'status', type: 'ordinal', sort: ['selected', 'excluded'], scale: { domain: ['selected', 'excluded'], range: [0.45, 1] }, legend: null },
         tooltip: [{ field: 'sample' }, { field: 'class' }, { field: 'status' }, { field: 'noise' }],
       },
     },
