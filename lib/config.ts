@@ -121,10 +121,21 @@ type Params = typeof PARAMETERS;
 export const NOT_RUN_SETTINGS = ['force', 'benchSteps'] as const;
 export type RunSettings = Omit<Config, (typeof NOT_RUN_SETTINGS)[number]>;
 
-/** The configuration without NOT_RUN_SETTINGS. */
-export function runSettings(config: Config): RunSettings {
+/** Papers whose notebooks have their own parameters, named with the paper as prefix (spndlFolds, ddlEpochs, ...). */
+export const PAPER_PREFIXES = ['spndl', 'gndl', 'idferm', 'ddl'] as const;
+
+/**
+ * The settings a run of `paper`'s method depends on: the configuration
+ * without NOT_RUN_SETTINGS and without the other papers' own parameters, so
+ * tuning one paper's notebook does not invalidate the stored runs of another.
+ */
+export function runSettings(config: Config, paper?: string): RunSettings {
   const out: Record<string, unknown> = { ...config };
   for (const k of NOT_RUN_SETTINGS) delete out[k];
+  for (const k of Object.keys(out)) {
+    const prefix = PAPER_PREFIXES.find((p) => k.startsWith(p) && /[A-Z]/.test(k[p.length] ?? ''));
+    if (prefix && prefix !== paper) delete out[k];
+  }
   return out as RunSettings;
 }
 export type Config = { profile: Profile } & {

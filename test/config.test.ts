@@ -50,3 +50,13 @@ test('settings that do not change a run stay out of its stored configuration and
   assert.ok(!('benchSteps' in plan({}).config) && !('force' in plan({}).config));
   assert.notEqual(plan({ FER_EPOCHS: '2' }).runId, plan({}).runId, 'a setting that changes training changes the id');
 });
+
+test("another paper's parameters stay out of a run's settings and id", async () => {
+  const { planRun } = await import('../lib/experiments/runner');
+  const plan = (method: string, env: Record<string, string>) => planRun({ config: loadConfig({ FER_PROFILE: 'smoke', ...env }), method });
+  assert.equal(plan('spndl', { FER_DDL_EPOCHS: '9', FER_GNDL_LAMBDAS: '1' }).runId, plan('spndl', {}).runId);
+  assert.notEqual(plan('spndl', { FER_SPNDL_FOLDS: '3' }).runId, plan('spndl', {}).runId, "the paper's own parameters count");
+  const settings = plan('spndl', {}).config as unknown as Record<string, unknown>;
+  assert.ok('spndlFolds' in settings && !('ddlEpochs' in settings) && !('idfermSubjects' in settings));
+  assert.ok('synferConfound' in settings, 'shared data settings count for every paper');
+});

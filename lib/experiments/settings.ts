@@ -62,7 +62,7 @@ export function resolveRunConfig(config: Config, method: Method, variant: string
   const spl = v.spl ? { rho, paceEpochs } : null;
   if (spl) validateSchedule(spl);
   return {
-    ...runSettings(config), method: method.name, variant, options,
+    ...runSettings(config, method.paper), method: method.name, variant, options,
     totalEpochs: spl ? totalEpochs(spl) : config.epochs, spl, paceEpochs,
   };
 }

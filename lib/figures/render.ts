@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { writeFileAtomic } from '../data/manifest';
-import { PROJECT_ROOT } from '../paths';
+import { figuresDir, PROJECT_ROOT } from '../paths';
 
 export type FigureSpec = vl.TopLevelSpec;
 
@@ -38,7 +38,7 @@ export async function specToSvg(spec: FigureSpec): Promise<string> {
  * @param name file stem, e.g. 'spndl/fig4-accuracy-per-pace'
  * @param dir output folder, by default figures/ at the project root
  */
-export async function renderFigure(spec: FigureSpec, name: string, dir = path.join(PROJECT_ROOT, 'figures')): Promise<Figure> {
+export async function renderFigure(spec: FigureSpec, name: string, dir = figuresDir()): Promise<Figure> {
   if (!/^[\w./-]+$/.test(name) || name.includes('..')) throw new Error(`figure name '${name}' must be a plain relative path`);
   const svg = await specToSvg(spec);
   const png = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();

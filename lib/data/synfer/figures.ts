@@ -5,7 +5,7 @@
  * @see notebooks/01-data-and-preprocessing.ipynb
  */
 import * as path from 'path';
-import { PROJECT_ROOT } from '../../paths';
+import { figuresDir, PROJECT_ROOT } from '../../paths';
 import type { Expression } from '../classes';
 import type { FerSet } from '../dataset';
 import { type GridCell, imageGrid } from '../grid';
@@ -14,7 +14,7 @@ import { renderSample } from './generate';
 
 /** Writes PNG bytes to figures/<name>.png; returns the path relative to the project. */
 export function savePng(png: Buffer, name: string): string {
-  const file = path.join(PROJECT_ROOT, 'figures', `${name}.png`);
+  const file = path.join(figuresDir(), `${name}.png`);
   writeFileAtomic(file, png);
   return path.relative(PROJECT_ROOT, file);
 }

@@ -1,0 +1,188 @@
+/**
+ * Redraws every figure notebooks 02–05 draw, from the stored runs alone
+ * (data/results): it plans the same runs the notebooks make (same study
+ * configurations, planRun) and draws a figure only when all the runs it
+ * needs are complete; otherwise the figure is listed as missing. Nothing is
+ * trained here: stored fold checkpoints are loaded for embeddings and
+ * attention maps, and the cached SynFER sets are regenerated if absent.
+ * @see notebooks/07-figures.ipynb
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Config } from '../config';
+import { loadDataset, FerSet } from '../data/dataset';
+import { writeFileAtomic } from '../data/manifest';
+import { planRun } from '../experiments/runner';
+import * as spndl from '../experiments/spndl-study';
+import * as gndl from '../experiments/gndl-study';
+import { idfermConfig, queriesPerBatch } from '../experiments/idferm';
+import { costSpec, runSummary } from '../experiments/idferm-report';
+import { ddlConfig, loadDdlData } from '../experiments/ddl';
+import { attentionFigure, testSamplesPerClass } from '../analysis/ddl-report';
+import { isComplete, loadRun, StoredRun, RESULTS_DIR } from '../results/store';
+import type { PaperKey } from '../results/paper-tables';
+import { confusionHeatmapSpec, learningCurvesSpec, runClasses } from './charts';
+import { paceAccuracySpec, trainLossSpec, ndfEmbeddingSpec, excludedGrid } from './spndl';
+import { deviationEmbeddingSpec, lambdaCurveSpec } from './gndl';
+import { renderFigure, FigureSpec } from './render';
+import { figuresDir, PROJECT_ROOT } from '../paths';
+
+export type RegeneratedFigure = {
+  /** figure name, e.g. 'spndl/fig5-accuracy-per-pace' */
+  figure: string;
+  /** file written (relative to the project root), or 'missing: …' with the reason */
+  file: string;
+  /** the paper figure it reproduces, e.g. 'SPNDL Fig. 5' */
+  paperFigure: string;
+  /** run ids it was drawn from (or the runs it lacks) */
+  source: string;
+};
+
+export interface RegenerateOptions {
+  resultsDir?: string;
+  /** output folder, by default figures/ */
+  figuresDir?: string;
+  /** papers to redraw (default: all four) */
+  papers?: PaperKey[];
+  /** datasets already loaded (tests), instead of loading each study's set */
+  sets?: Partial<Record<PaperKey, FerSet>>;
+}
+
+/** One figure: the run keys it needs and how to draw it (returns the file written). */
+interface Job {
+  figure: string;
+  paperFigure: string;
+  needs: string[];
+  draw: () => Promise<string>;
+  /** a reason it cannot be drawn even when its runs exist */
+  unavailable?: string;
+}
+
+interface Study {
+  notebook: string;
+  /** planned run id and directory per key */
+  plans: Record<string, { runId: string; dir: string }>;
+  runs: Record<string, StoredRun>;
+}
+
+function study(notebook: string, plans: Study['plans']): Study {
+  const runs: Record<string, StoredRun> = {};
+  for (const [key, p] of Object.entries(plans)) if (isComplete(p.dir)) runs[key] = loadRun(p.dir);
+  return { notebook, plans, runs };
+}
+
+async function runJobs(s: Study, jobs: Job[]): Promise<RegeneratedFigure[]> {
+  const out: RegeneratedFigure[] = [];
+  for (const job of jobs) {
+    const lacking = job.needs.filter((k) => !s.runs[k]);
+    const source = job.needs.map((k) => s.plans[k].runId).join(', ');
+    if (lacking.length) {
+      out.push({ figure: job.figure, paperFigure: job.paperFigure, source, file: `missing: run notebook ${s.notebook} first (no complete run ${lacking.map((k) => s.plans[k].runId).join(', ')})` });
+    } else if (job.unavailable) {
+      out.push({ figure: job.figure, paperFigure: job.paperFigure, source, file: `missing: ${job.unavailable}` });
+    } else {
+      out.push({ figure: job.figure, paperFigure: job.paperFigure, source, file: await job.draw() });
+    }
+  }
+  return out;
+}
+
+/** Redraws every figure of notebooks 02–05 that the stored runs allow; lists the others as missing. */
+export async function regenerateFigures(config: Config, opts: RegenerateOptions = {}): Promise<RegeneratedFigure[]> {
+  const dir = opts.figuresDir ?? figuresDir();
+  const resultsDir = opts.resultsDir ?? RESULTS_DIR;
+  const vega = async (spec: FigureSpec, name: string) => (await renderFigure(spec, name, dir)).files[0];
+  const png = (bytes: Buffer, name: string) => {
+    const file = path.join(dir, `${name}.png`);
+    writeFileAtomic(file, bytes);
+    return path.relative(PROJECT_ROOT, file);
+  };
+  const plan = (cfg: Config, method: string, variant: string, set: FerSet) => {
+    const p = planRun({ config: cfg, method, variant, set, resultsDir });
+    return { runId: p.runId, dir: p.dir };
+  };
+  const papers = opts.papers ?? ['spndl', 'gndl', 'idferm', 'ddl'];
+  const out: RegeneratedFigure[] = [];
+
+  if (papers.includes('spndl')) {
+    const cfg = spndl.spndlConfig(config);
+    const set = opts.sets?.spndl ?? await loadDataset(cfg);
+    const variants = spndl.spndlVariants(set);
+    const s = study('02', Object.fromEntries(variants.map((v) => [v, plan(cfg, 'spndl', v, set)])));
+    const main = variants.includes('spndl') ? 'spndl' : 'spndl-won';
+    const snapshots = spndl.SNAPSHOT_PACES.every((p) => fs.existsSync(spndl.snapshotFile(s.plans[main].dir, 0, p)));
+    out.push(...await runJobs(s, [
+      { figure: 'spndl/fig4-confusion', paperFigure: 'SPNDL Fig. 4', needs: [main], draw: () => vega(confusionHeatmapSpec(s.runs[main].predictions, set.classes, `${main}: confusion (% of each true class)`), 'spndl/fig4-confusion') },
+      { figure: 'spndl/fig5-accuracy-per-pace', paperFigure: 'SPNDL Fig. 5', needs: variants, draw: () => vega(paceAccuracySpec(spndl.paceAccuracyRows(s.runs)), 'spndl/fig5-accuracy-per-pace') },
+      { figure: 'spndl/fig6-training-loss', paperFigure: 'SPNDL Fig. 6', needs: variants, draw: () => vega(trainLossSpec(spndl.trainLossRows(s.runs), s.runs[main].config.paceEpochs), 'spndl/fig6-training-loss') },
+      {
+        figure: 'spndl/fig7-ndf-embedding', paperFigure: 'SPNDL Fig. 7', needs: [main],
+        unavailable: snapshots ? undefined : `the run ${s.plans[main].runId} has no pace snapshots of fold 0; rerun notebook 02 with FER_FORCE=1`,
+        draw: async () => vega(ndfEmbeddingSpec((await spndl.ndfEmbedding(s.runs[main], set, 0, cfg.seed)).points), 'spndl/fig7-ndf-embedding'),
+      },
+      { figure: 'spndl/fig8-excluded', paperFigure: 'SPNDL Fig. 8', needs: [main], draw: async () => png(await excludedGrid(set, spndl.excludedSamples(s.runs[main], set, 0, 12, cfg.seed)), 'spndl/fig8-excluded') },
+    ]));
+  }
+
+  if (papers.includes('gndl')) {
+    const cfg = gndl.gndlConfig(config);
+    const set = opts.sets?.gndl ?? await loadDataset(cfg);
+    const variants = gndl.gndlStudyVariants(cfg);
+    // the figures of the λ = 5 run are drawn even when gndlVariants leaves it out (then listed as missing)
+    const s = study('03', Object.fromEntries([...new Set([...variants, 'gndl'])].map((v) => [v, plan(cfg, 'gndl', v, set)])));
+    const main = ['gndl'];
+    out.push(...await runJobs(s, [
+      { figure: 'gndl/curves', paperFigure: 'none (GNDL training curves)', needs: main, draw: () => vega(learningCurvesSpec(s.runs.gndl.results, ['loss_cls', 'loss_neu', 'test_acc'], 'GNDL (λ = 5): losses and test accuracy per fold'), 'gndl/curves') },
+      { figure: 'gndl/fig6-confusion', paperFigure: 'GNDL Fig. 6', needs: main, draw: () => vega(confusionHeatmapSpec(s.runs.gndl.predictions, set.classes, 'GNDL, all test folds (% of each true class)'), 'gndl/fig6-confusion') },
+      { figure: 'gndl/fig7-lambda', paperFigure: 'GNDL Fig. 7', needs: variants, draw: () => vega(lambdaCurveSpec(gndl.lambdaRows(s.runs), { label: 'paper, CK+ (λ = 5)', acc: 0.9969 }), 'gndl/fig7-lambda') },
+      {
+        figure: 'gndl/fig8-deviations', paperFigure: 'GNDL Fig. 8', needs: main, draw: async () => {
+          const diag = await gndl.neutralDiagnostics(s.runs.gndl, set, { keepFold: cfg.seed % cfg.folds, resultsDir });
+          if (!diag.kept) throw new Error(`run ${s.runs.gndl.runId}: fold ${cfg.seed % cfg.folds} is not among its test folds`);
+          return vega(deviationEmbeddingSpec(gndl.deviationEmbedding(diag.kept, set, cfg.seed)), 'gndl/fig8-deviations');
+        },
+      },
+    ]));
+  }
+
+  if (papers.includes('idferm')) {
+    const cfg = idfermConfig(config);
+    const set = opts.sets?.idferm ?? await loadDataset(cfg);
+    const variants = cfg.idfermVariants.split(',').map((v) => v.trim());
+    const s = study('04', Object.fromEntries(variants.map((v) => [v, plan(cfg, 'idferm', v, set)])));
+    const main = variants.includes('idferm') ? 'idferm' : variants[0];
+    // hngStage trains a stage it does not find, and offers no stored-only check: these are left to notebook 04.
+    const hng = 'the HNG stages are kept outside the run store and hngStage would train a missing one; run notebook 04';
+    out.push(...[['idferm/hng-curves', 'none (HNG training losses)'], ['idferm/idnet-curves', 'none (identity-network losses)'], ['idferm/references', 'IDFERM Fig. 5 (generated references)'], ['idferm/fig10-id-distances', 'IDFERM Fig. 10']]
+      .map(([figure, paperFigure]) => ({ figure, paperFigure, file: `missing: ${hng}`, source: 'HNG stages' })));
+    out.push(...await runJobs(s, [
+      {
+        figure: 'idferm/cost', paperFigure: 'IDFERM Table 2 (training cost, as a figure)', needs: variants, draw: () => {
+          const K = queriesPerBatch(set.classes.length);
+          return vega(costSpec(variants.map((v) => runSummary(s.runs[v])).map((r) => ({ variant: r.variant, evalsPerBatch: r.evalsPerQuery * K, secondsPerEpoch: r.secondsPerEpoch }))), 'idferm/cost');
+        },
+      },
+      { figure: 'idferm/fig13-confusion', paperFigure: 'IDFERM Fig. 13', needs: [main], draw: () => vega(confusionHeatmapSpec(s.runs[main].predictions, set.classes, `${main}: % of each true class`), 'idferm/fig13-confusion') },
+    ]));
+  }
+
+  if (papers.includes('ddl')) {
+    const cfg = ddlConfig(config);
+    const set = opts.sets?.ddl ?? await loadDdlData(cfg);
+    const variants = cfg.ddlVariants.split(',').map((v) => v.trim());
+    const seed = Number(cfg.ddlSeeds.split(',')[0]);
+    // the notebook's figures use the first seed's runs
+    const s = study('05', Object.fromEntries(variants.map((v) => [v, plan({ ...cfg, seed }, 'ddl', v, set)])));
+    const last = variants[variants.length - 1];
+    const attention = ['baseline-mat', last].filter((v, i, a) => a.indexOf(v) === i && variants.includes(v));
+    out.push(...await runJobs(s, [
+      { figure: 'ddl/learning-curves', paperFigure: 'none (DDL training curves)', needs: [last], draw: () => vega(learningCurvesSpec(s.runs[last].results, ['train_loss', 'loss_ce', 'loss_adv', 'loss_at', 'test_acc'], `Learning curves: ${last}`), 'ddl/learning-curves') },
+      { figure: 'ddl/confusion', paperFigure: 'none (DDL confusion matrix)', needs: [last], draw: () => vega(confusionHeatmapSpec(s.runs[last].predictions, runClasses(s.runs[last])), 'ddl/confusion') },
+      ...attention.map((v): Job => ({
+        figure: `ddl/attention-${v}`, paperFigure: 'DDL Fig. 5 (attention maps)', needs: [v],
+        draw: async () => png((await attentionFigure(s.runs[v], set, testSamplesPerClass(s.runs[v], set), resultsDir)).png, `ddl/attention-${v}`),
+      })),
+    ]));
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+/**
+ * The results index: every complete stored run of a profile placed beside
+ * the paper table rows it is linked to (compareWithPaper), as rows and as a
+ * markdown page (figures/RESULTS.md, written by `npm run figures`).
+ * @see notebooks/07-figures.ipynb
+ */
+import type { Config } from '../config';
+import { compareWithPaper, linkedVariants, paperTable, OurResult } from './paper-tables';
+import { finalAccuracies, listRuns, loadRun, RESULTS_DIR } from './store';
+
+export type IndexRow = {
+  paper: string;
+  table: string;
+  'paper row': string;
+  'paper dataset': string;
+  'paper value': number | null;
+  /** test accuracy after the last epoch, mean ± std over folds (%) */
+  ours: string;
+  'our dataset': string;
+  profile: string;
+  'run id': string;
+};
+
+const meanStd = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean: m, std: xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : null };
+};
+
+/**
+ * One row per (complete run of config.profile, linked paper row and column),
+ * for the accuracy tables; ours is the last epoch's test accuracy over folds.
+ */
+export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir?: string } = {}): IndexRow[] {
+  const linked = linkedVariants();
+  const rows: IndexRow[] = [];
+  for (const info of listRuns({ root: opts.resultsDir ?? RESULTS_DIR })) {
+    if (!info.complete || info.profile !== config.profile) continue;
+    const link = linked.find((l) => l.method === info.method && l.variant === info.variant);
+    if (!link) continue;
+    const run = loadRun(info.dir);
+    const accs = finalAccuracies(run).map((a) => 100 * a.test_acc);
+    if (!accs.length) continue;
+    const { mean, std } = meanStd(accs);
+    const ours: OurResult = { method: info.method, variant: info.variant, mean, std, dataset: info.dataset, profile: info.profile };
+    for (const id of link.tables) {
+      if (paperTable(id).metric !== 'accuracy-pct') continue; // identity errors, comparison counts: not a run's accuracy
+      for (const c of compareWithPaper(id, [ours])) {
+        if (c.paperRow === null) continue;
+        rows.push({
+          paper: paperTable(id).paper.toUpperCase(), table: `${paperTable(id).label} (${id})`, 'paper row': c.paperRow, 'paper dataset': c.paperDataset ?? '',
+          'paper value': c.paperValue, ours: c.ours, 'our dataset': c.dataset, profile: c.profile, 'run id': info.runId,
+        });
+      }
+    }
+  }
+  return rows.sort((a, b) => a.table.localeCompare(b.table) || a['paper row'].localeCompare(b['paper row']) || a['run id'].localeCompare(b['run id']));
+}
+
+/** The index as a markdown page. */
+export function resultsMarkdown(rows: IndexRow[], profile: string): string {
+  const cols = Object.keys(rows[0] ?? { paper: '', table: '', 'paper row': '', 'paper dataset': '', 'paper value': '', ours: '', 'our dataset': '', profile: '', 'run id': '' }) as (keyof IndexRow)[];
+  const cell = (v: unknown) => (v === null || v === undefined ? '–' : String(v).replace(/\|/g, '\\|'));
+  return [
+    `# Results index (${profile} profile)`, '',
+    'Our stored runs beside the paper rows they reproduce. Ours: test accuracy (%) after the last epoch, mean ± std over folds.',
+    'Runs on synthetic data are not the paper\'s experiment; compare shapes, not numbers. Regenerate with `npm run figures`.', '',
+    `| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`),
+    ...(rows.length ? [] : ['', '_No complete stored run of this profile is linked to a paper table yet._']), '',
+  ].join('\n');
+}

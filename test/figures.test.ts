@@ -1,0 +1,58 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { initBackend } from '../lib/backend';
+import { loadConfig } from '../lib/config';
+import { gndlConfig } from '../lib/experiments/gndl-study';
+import { runExperiment } from '../lib/experiments/runner';
+import { regenerateFigures } from '../lib/figures/regenerate';
+import { PROJECT_ROOT } from '../lib/paths';
+import { resultsIndex, resultsMarkdown } from '../lib/results/index-report';
+import { paperTable } from '../lib/results/paper-tables';
+import { tinySet } from './tiny-set';
+
+const set = tinySet();
+// smoke GNDL study: variants baseline and gndl; only 'gndl' is stored below
+const config = loadConfig({ FER_PROFILE: 'smoke' }, { gndlEpochs: 1, gndlFolds: 2, gndlBatchSize: 8, gndlVariants: 'baseline,gndl', gndlLambdas: '' });
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-figures-'));
+const results = path.join(root, 'results'), figures = path.join(root, 'figures');
+let runId = '';
+
+before(async () => {
+  await initBackend();
+  runId = (await runExperiment({ config: gndlConfig(config), method: 'gndl', variant: 'gndl', set, resultsDir: results, progress: null })).runId;
+});
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+test('regenerateFigures draws the figures whose runs are stored and lists the others as missing', async () => {
+  const rows = await regenerateFigures(config, { resultsDir: results, figuresDir: figures, papers: ['gndl'], sets: { gndl: set } });
+  const by = Object.fromEntries(rows.map((r) => [r.figure, r]));
+  assert.deepEqual(Object.keys(by).sort(), ['gndl/curves', 'gndl/fig6-confusion', 'gndl/fig7-lambda', 'gndl/fig8-deviations']);
+  for (const name of ['gndl/curves', 'gndl/fig6-confusion', 'gndl/fig8-deviations']) {
+    assert.equal(by[name].source, runId);
+    assert.equal(path.resolve(PROJECT_ROOT, by[name].file), path.join(figures, `${name}.svg`));
+    assert.ok(fs.statSync(path.join(figures, `${name}.png`)).size > 0, name);
+  }
+  assert.equal(by['gndl/fig6-confusion'].paperFigure, 'GNDL Fig. 6');
+  // Fig. 7 compares every variant of the study; the baseline run is not stored
+  assert.match(by['gndl/fig7-lambda'].file, /^missing: run notebook 03 first \(no complete run gndl-baseline-/);
+  assert.ok(!fs.existsSync(path.join(figures, 'gndl/fig7-lambda.svg')));
+});
+
+test('resultsIndex joins a stored run with the paper table rows it is linked to', () => {
+  const rows = resultsIndex(config, { resultsDir: results });
+  assert.ok(rows.length > 0);
+  assert.ok(rows.every((r) => r['run id'] === runId && r.profile === 'smoke' && r['our dataset'] === 'synfer'));
+  const t1 = rows.filter((r) => r.table === 'Table 1 (gndl.table1)' && r['paper row'] === 'GNDL');
+  const table = paperTable('gndl.table1');
+  const row = table.rows.find((r) => r.label === 'GNDL')!;
+  // synthetic data: one row per dataset column the paper row has a number for
+  assert.deepEqual(t1.map((r) => r['paper value']).sort(), table.columns.map((c) => row.values[c.key]).sort());
+  assert.match(t1[0].ours, /^\d+\.\d\d ± \d+\.\d\d$/);
+  assert.equal(resultsIndex({ profile: 'lite' }, { resultsDir: results }).length, 0, 'other profiles are not indexed');
+  const md = resultsMarkdown(rows, 'smoke');
+  assert.ok(md.includes(`| ${runId} |`));
+  assert.equal(md.split('\n').filter((l) => l.startsWith('| GNDL')).length, rows.length);
+});
