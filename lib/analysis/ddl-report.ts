@@ -18,9 +18,8 @@ import { gatherImages } from '../train/batches';
 import { disposeModel } from '../train/trainer';
 import { linearProbe } from './linear-probe';
 import { pairedDifference, pairedVerdict, type PairedDifference } from './paired';
+import { mean, sampleStd as std } from './stats';
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 
 /** Per (variant, seed, fold): final-epoch and best-epoch test accuracy (%). */
 export function runAccuracies(runs: StoredRun[]) {

@@ -5,6 +5,7 @@
  * @see notebooks/02-spndl.ipynb
  */
 import { finalAccuracies, type StoredRun } from '../results/store';
+import { meanStd } from './stats';
 
 export interface PairedDifference {
   /** mean difference, in the units of the inputs (percentage points below) */
@@ -18,10 +19,7 @@ export interface PairedDifference {
 }
 
 export function summarizeDifferences(diffs: number[]): PairedDifference {
-  const n = diffs.length;
-  const mean = n ? diffs.reduce((a, b) => a + b, 0) / n : NaN;
-  const std = n > 1 ? Math.sqrt(diffs.reduce((a, d) => a + (d - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, n, wins: diffs.filter((d) => d > 0).length };
+  return { ...meanStd(diffs), n: diffs.length, wins: diffs.filter((d) => d > 0).length };
 }
 
 /**

@@ -24,6 +24,7 @@ import { extractFeatures, loadFoldModel, RunResult, runExperiment } from './runn
 import type { MethodModel } from './method';
 import { parseNumberList, resolveRunConfig } from './settings';
 import { summarizeDifferences } from '../analysis/paired';
+import { mean, sampleStd as std } from '../analysis/stats';
 
 /**
  * The configuration of notebook 03's runs: the gndl* parameters replace the
@@ -58,8 +59,6 @@ export async function runGndlStudy(config: Config, set: FerSet, opts: { variants
   return out;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 const pct = (xs: number[]) => `${(100 * mean(xs)).toFixed(1)} ± ${(100 * std(xs)).toFixed(1)}`;
 const foldAccs = (run: StoredRun) => finalAccuracies(run).map((a) => a.test_acc);
 const lambdaOf = (run: StoredRun) => run.config.options.lambda as number;

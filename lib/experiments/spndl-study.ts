@@ -23,6 +23,7 @@ import { getMethod } from './methods';
 import { extractFeatures, planRun, RunResult, runExperiment } from './runner';
 import { parseNumberList } from './settings';
 import { pairedDifference, pairedVerdict, type PairedDifference } from '../analysis/paired';
+import { meanStd } from '../analysis/stats';
 
 /** The Table 4 ablation plus the w/o-neutral variant: what runs on data with neutral frames. */
 export const LAB_VARIANTS = ['baseline', 'baseline-spl', 'ndf', 'spndl', 'spndl-won'] as const;
@@ -88,11 +89,6 @@ export async function runSpndlStudy(config: Config, set: FerSet, opts: { variant
   }
   return out;
 }
-
-const meanStd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { mean: m, std: xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0 };
-};
 
 const pooled = (run: StoredRun) => {
   const preds = frameRows(run.predictions);

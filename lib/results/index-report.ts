@@ -7,6 +7,7 @@
 import type { Config } from '../config';
 import { compareWithPaper, linkedVariants, paperTable, OurResult } from './paper-tables';
 import { finalAccuracies, listRuns, loadRun, RESULTS_DIR } from './store';
+import { mean as meanOf, sampleStd } from '../analysis/stats';
 
 export type IndexRow = {
   paper: string;
@@ -19,11 +20,6 @@ export type IndexRow = {
   'our dataset': string;
   profile: string;
   'run id': string;
-};
-
-const meanStd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { mean: m, std: xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : null };
 };
 
 /**
@@ -40,7 +36,7 @@ export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir
     const run = loadRun(info.dir);
     const accs = finalAccuracies(run).map((a) => 100 * a.test_acc);
     if (!accs.length) continue;
-    const { mean, std } = meanStd(accs);
+    const mean = meanOf(accs), std = accs.length > 1 ? sampleStd(accs) : null;
     const ours: OurResult = { method: info.method, variant: info.variant, mean, std, dataset: info.dataset, profile: info.profile };
     for (const id of link.tables) {
       if (paperTable(id).metric !== 'accuracy-pct') continue; // identity errors, comparison counts: not a run's accuracy

@@ -19,6 +19,7 @@ import * as dfd from 'danfojs-node';
 import { writeFileAtomic } from '../data/manifest';
 import { PROJECT_ROOT } from '../paths';
 import type { RunConfig } from '../experiments/method';
+import { meanStd } from '../analysis/stats';
 
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'data', 'results');
 
@@ -140,12 +141,6 @@ export function frameRows(df: dfd.DataFrame): Row[] {
   return (df.values as Cell[][]).map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i]])));
 }
 
-const meanStd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return [m, sd];
-};
-
 /** Test accuracy after the last epoch of each fold of a run. */
 export function finalAccuracies(run: StoredRun): { fold: number; test_acc: number }[] {
   const last = new Map<number, Row>();
@@ -170,7 +165,7 @@ export function summarizeRuns(runs: StoredRun[]): dfd.DataFrame {
   }
   const rows = [...groups.values()].map((group) => {
     const accs = group.flatMap((run) => finalAccuracies(run).map((a) => a.test_acc));
-    const [mean, std] = meanStd(accs);
+    const { mean, std } = meanStd(accs);
     const preds = group.flatMap((run) => frameRows(run.predictions));
     const correct = preds.filter((p) => p.label === p.prediction).length;
     const c = group[0].config;

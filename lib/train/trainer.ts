@@ -21,6 +21,7 @@ import { accuracy, confusionMatrix } from './metrics';
 import { rng } from '../data/random';
 import { deriveSeed } from './rng';
 import { PaceRecord, paceOfEpoch, selectedSamples, selectPerClass } from './spl';
+import { mean } from '../analysis/stats';
 
 export interface FoldSplit {
   fold: number;
@@ -147,7 +148,6 @@ function trainEpoch(model: MethodModel, set: FerSet, batches: Int32Array[], pair
   return { sums, seen, correct, withLogits, seconds: (Date.now() - t0) / 1000 };
 }
 
-const mean = (xs: ArrayLike<number>) => (xs.length ? Array.from(xs).reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /** Trains (or resumes, or just reloads) one fold. */
 export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { model?: MethodModel }> {
