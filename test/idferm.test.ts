@@ -14,6 +14,7 @@ import { buildRmlNet, comparisonFormulas, decisionH, radialLoss, rmlForward, rml
 import { classBalancedBatches, sparseKeep, subjectBatches } from '../lib/experiments/idferm';
 import { getMethod } from '../lib/experiments/methods';
 import { linkedVariants } from '../lib/results/paper-tables';
+import { loadConfig } from '../lib/config';
 
 before(async () => { await initBackend(); });
 
@@ -163,7 +164,77 @@ test('samplers: class-balanced batches of 2 per class cover every sample; subjec
 test('every idferm variant a paper table links to is registered', () => {
   const m = getMethod('idferm');
   const missing = linkedVariants().filter((l) => l.method === 'idferm' && !m.variants[l.variant]).map((l) => l.variant);
-  assert.deepEqual(missing.sort(), ['idferm-8class'], 'only the 8-class CK+ variant is not implemented');
+  assert.deepEqual(missing, []);
+});
+
+test('8-class protocol: K = 2C batches with a neutral class; generated references enter the softmax as neutral only with genAsNeutral; no leak', async () => {
+  const { idfermMethod } = await import('../lib/experiments/idferm');
+  const { resolveRunConfig } = await import('../lib/experiments/settings');
+  const { makeBatch, disposeBatch } = await import('../lib/train/batches');
+  const { tinySet } = await import('./tiny-set');
+  const { rng } = await import('../lib/data/random');
+  const set = { ...tinySet({ size: 16 }), classes: ['neutral', 'anger', 'happy'] };
+  const cfg = loadConfig({ FER_PROFILE: 'smoke' }, { idfermRmlWidth: 4 });
+  const build = (options: Record<string, boolean>) => idfermMethod.build({
+    config: resolveRunConfig(cfg, idfermMethod, 'idferm-8class', options), options: resolveRunConfig(cfg, idfermMethod, 'idferm-8class', options).options,
+    data: { size: 16, channels: 1, classes: set.classes, hasNeutral: true }, fold: 0, seed: 1,
+    prepared: { refs: set.neutral, subjects: set.subjects, identityNet: null, hngDir: null },
+  }) as ReturnType<typeof idfermMethod.build> & { trainStep: Function };
+  const samples = Int32Array.from(set.labels.keys());
+  const m = await build({});
+  const batches = m.batches!(samples, set.labels, 1, 0);
+  assert.equal(batches[0].length, 6, 'K = 2C = 6');
+  const step = (model: typeof m) => {
+    const batch = makeBatch(set, batches[0], false);
+    const r = model.trainStep(batch, { epoch: 1, totalEpochs: 1, pace: 1, step: 0, seed: 5, rng: rng(5, 'step') });
+    const out = Object.fromEntries(Object.entries(r.losses).map(([k, v]) => [k, v.dataSync()[0]]));
+    tf.dispose([...Object.values(r.losses), ...(r.logits ? [r.logits] : [])]);
+    disposeBatch(batch);
+    return out;
+  };
+  const withGen = step(m);
+  const n0 = tf.memory().numTensors;
+  step(m);
+  assert.equal(tf.memory().numTensors, n0, 'tensors leaked across steps');
+  const without = step(await build({ genAsNeutral: false }));
+  for (const v of [withGen, without]) for (const [k, x] of Object.entries(v)) assert.ok(Number.isFinite(x), `${k} = ${x}`);
+  assert.equal(withGen.evals, 2, 'RML: 2 evaluations per query');
+  assert.notEqual(withGen.ce, without.ce, 'genAsNeutral must add the references to the softmax');
+  await assert.rejects(async () => idfermMethod.build({
+    config: resolveRunConfig(cfg, idfermMethod, 'idferm-8class'), options: resolveRunConfig(cfg, idfermMethod, 'idferm-8class').options,
+    data: { size: 16, channels: 1, classes: ['anger', 'happy', 'surprise'], hasNeutral: true }, fold: 0, seed: 1, prepared: { refs: set.neutral, subjects: set.subjects, identityNet: null, hngDir: null },
+  }), /neutral/);
+});
+
+test('radial loss: a masked reference (neutral query) costs nothing wherever it lies', () => {
+  const net = buildRmlNet(arch);
+  tf.tidy(() => {
+    const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
+    const q = tf.tensor2d([[1, 0, 0, 0], [-1, 0, 0, 0], [0, 3, 0, 0], [0, 5, 0, 0]]); // class 0's centre is the origin
+    const near = tf.tensor2d([[0, 0, 0, 0], [0, 0, 0, 0], [5, 5, 5, 5], [5, 5, 5, 5]]);
+    const moved = tf.tensor2d([[9, 9, 9, 9], [0, 0, 0, 0], [5, 5, 5, 5], [5, 5, 5, 5]]);
+    const mask = tf.tensor1d([0, 1, 1, 1]);
+    const a = radialLoss(net.head, q, near, labels, 2, { mask }).loss.dataSync()[0];
+    const b = radialLoss(net.head, q, moved, labels, 2, { mask }).loss.dataSync()[0];
+    assert.ok(Math.abs(a - b) < 1e-6, `masked reference changed the loss: ${a} vs ${b}`);
+    assert.notEqual(radialLoss(net.head, q, near, labels, 2).loss.dataSync()[0], radialLoss(net.head, q, moved, labels, 2).loss.dataSync()[0]);
+  });
+  Object.values(net).forEach((p) => p instanceof tf.LayersModel && p.dispose());
+});
+
+test('sweeps: λ and slope runs from the settings; λ = 1 and slope 0.1 are the idferm run itself', async () => {
+  const { idfermSweepRuns } = await import('../lib/experiments/idferm');
+  const { resolveRunConfig } = await import('../lib/experiments/settings');
+  const { runIdFor } = await import('../lib/results/store');
+  const m = getMethod('idferm');
+  const cfg = loadConfig({ FER_PROFILE: 'smoke' }, { idfermLambdas: '0,1', idfermSlopes: '0.1,0.15' });
+  const runs = idfermSweepRuns(cfg);
+  assert.deepEqual(runs.map((r) => `${r.param}=${r.value}`), ['lambda=0', 'lambda=1', 'lreluSlope=0.1', 'lreluSlope=0.15']);
+  const id = (o: Record<string, number>) => runIdFor(resolveRunConfig(cfg, m, 'idferm', o));
+  assert.equal(id(runs[1].options), id({}));
+  assert.equal(id(runs[2].options), id({}));
+  assert.notEqual(id(runs[0].options), id({}));
+  assert.throws(() => idfermSweepRuns(loadConfig({ FER_PROFILE: 'smoke' }, { idfermSlopes: '0.1,x' })), /idfermSlopes/);
 });
 
 test('verdicts say "yes" only when the paired difference clears its margin by more than its spread', async () => {

@@ -8,8 +8,13 @@
  * face-db: in the lite/smoke profiles a second SynFER population (another
  * seed, `idfermHngSubjects` subjects): inputs are its expressive frames and
  * onset frames, targets its `frontal_path` renders (the guiding set). With
- * `idfermHngManifest` (e.g. a Multi-PIE manifest, whose neutral_path is the
- * frontal neutral face) the pairs come from real data.
+ * `idfermHngManifest` (the paper profile: a Multi-PIE manifest, whose
+ * neutral_path is the frontal neutral face of the same subject, session and
+ * illumination) the pairs come from real faces (`hngPairRows`: the paper's
+ * near-frontal poses and four expressions, every other row listed with its
+ * reason), and the HNG is trained on them before any FER data is touched.
+ * `hngStageStored` / `loadHngStage` read a stage without ever training one
+ * (figure regeneration).
  * Identity networks (`idfermIdentityNet`): 'synthetic' (IdNet-A trained on
  * face-db subjects), 'face-api' (face-api's descriptor) or 'file'
  * (`idfermIdentityWeights`). The evaluator (Table 1, Fig. 10) is always a
@@ -23,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config';
 import { loadDataset, loadManifestSet, type FerSet } from '../data/dataset';
 import { readImage } from '../data/image';
-import { writeFileAtomic } from '../data/manifest';
+import { type Exclusion, type ManifestRow, readManifest, writeFileAtomic, writeManifest } from '../data/manifest';
 import { progressLine } from '../notebook/display';
 import { canonicalJson, readCsvRows, RESULTS_DIR, Row, writeCsv } from '../results/store';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
@@ -61,15 +66,78 @@ export function hngVariantSettings(variant: string) {
 export function hngSettings(config: Config) {
   return {
     seed: config.seed, size: config.idfermImageSize, hngSubjects: config.idfermHngSubjects, hngManifest: config.idfermHngManifest,
-    width: config.idfermHngWidth, latent: config.idfermHngLatent, batch: config.idfermHngBatch,
+    // a rebuilt manifest is another face-db (the key is absent for the synthetic one, so its stored stages keep their names)
+    ...(config.idfermHngManifest ? { hngManifestSha: fileSha(config.idfermHngManifest) } : {}),
+    width: config.idfermHngWidth, latent: config.idfermHngLatent, batch: config.idfermHngBatch, learningRate: config.idfermHngLearningRate,
     warmupEpochs: config.idfermHngWarmupEpochs, epochs: config.idfermHngEpochs, identityNet: config.idfermIdentityNet,
     identityWeights: config.idfermIdentityWeights, idnetEpochs: config.idfermIdnetEpochs,
     synfer: [config.synferFrames, config.synferConfound, config.synferSubtle, config.synferPose, config.synferLight, config.synferOcclusion, config.synferExpressions],
   };
 }
 
-const stageDir = (name: string, settings: object) =>
-  path.join(RESULTS_DIR, 'hng', `${name}-${createHash('sha256').update(canonicalJson(settings)).digest('hex').slice(0, 10)}`);
+function fileSha(file: string): string {
+  if (!fs.existsSync(file)) throw new Error(`HNG pair manifest not found: ${file} (setting idfermHngManifest)`);
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 16);
+}
+
+const stageDir = (name: string, settings: object, root = RESULTS_DIR) =>
+  path.join(root, 'hng', `${name}-${createHash('sha256').update(canonicalJson(settings)).digest('hex').slice(0, 10)}`);
+
+/** The folder of a stage variant (its weights.ckpt is written last, after its identity networks). */
+const variantDir = (config: Config, variant: string, root = RESULTS_DIR) =>
+  stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...hngSettings(config), variant, v: hngVariantSettings(variant) }, root);
+
+/** Whether the HNG variant of this configuration is stored (reads nothing but the folder; trains nothing). */
+export function hngStageStored(config: Config, variant = 'full', resultsDir = RESULTS_DIR): boolean {
+  return fs.existsSync(path.join(variantDir(config, variant, resultsDir), 'weights.ckpt'));
+}
+
+/** Multi-PIE expressions the paper leaves out of HNG training (IDFERM §5.1: squint and scream). */
+const DROPPED_LABELS = new Set(['squint', 'scream']);
+/** Widest yaw of the paper's five near-frontal pose groups (IDFERM §5.1: −45° … +45°). */
+export const HNG_MAX_YAW = 45;
+
+/**
+ * The rows of a real face-db manifest that become HNG pairs (input -> its
+ * neutral_path, the frontal neutral face of the same subject and session),
+ * and every other row with its reason: no frontal neutral target, an
+ * expression the paper drops, or a pose outside ±45° (rows with a `yaw`
+ * column; an empty yaw is a raised camera). Nothing is dropped silently.
+ */
+export function hngPairRows(rows: ManifestRow[]): { pairs: ManifestRow[]; excluded: Exclusion[] } {
+  const pairs: ManifestRow[] = [], excluded: Exclusion[] = [];
+  for (const r of rows) {
+    const yaw = r.yaw === undefined ? 0 : r.yaw === '' ? NaN : Number(r.yaw);
+    const reason = !r.neutral_path ? 'no frontal neutral target (neutral_path) for this subject, session and illumination'
+      : DROPPED_LABELS.has(r.label) ? `expression '${r.label}' is not used for the HNG (IDFERM §5.1)`
+      : !Number.isFinite(yaw) ? 'camera without a yaw angle (raised camera)'
+      : Math.abs(yaw) > HNG_MAX_YAW ? `yaw ${yaw}° is outside the near-frontal ±${HNG_MAX_YAW}°`
+      : '';
+    if (reason) excluded.push({ file: r.path, reason });
+    else pairs.push(r);
+  }
+  return { pairs, excluded };
+}
+
+/**
+ * The pair manifest of `idfermHngManifest`: `hngPairRows` of it, written
+ * (absolute paths) to <resultsDir>/hng/pairs-<sha>/manifest.csv with
+ * excluded.csv beside it, once per manifest content.
+ */
+export function hngPairManifest(manifest: string, resultsDir = RESULTS_DIR): { file: string; pairs: number; excluded: Exclusion[] } {
+  const dir = path.join(resultsDir, 'hng', `pairs-${fileSha(manifest)}`);
+  const file = path.join(dir, 'manifest.csv');
+  const base = path.dirname(path.resolve(manifest));
+  const abs = (p: string) => (p && !path.isAbsolute(p) ? path.join(base, p) : p);
+  const rows = readManifest(manifest).map((r) => ({ ...r, path: abs(r.path), neutral_path: abs(r.neutral_path) }));
+  const { pairs, excluded } = hngPairRows(rows);
+  if (!pairs.length) throw new Error(`${manifest}: no row can be an HNG pair (${excluded.length} excluded, e.g. ${excluded[0]?.reason}); setting idfermHngManifest`);
+  if (!fs.existsSync(file)) {
+    writeCsv(path.join(dir, 'excluded.csv'), excluded.map((e) => ({ ...e })));
+    writeManifest(file, pairs); // last: marks the folder complete
+  }
+  return { file, pairs: pairs.length, excluded };
+}
 
 /** face-db pairs: inputs x, frontal-neutral targets y and the guiding set g, all [N, S, S, 1] in [-1, 1]. */
 export interface FaceDb {
@@ -86,14 +154,17 @@ export interface FaceDb {
 const toSigned = (a: Float32Array) => Float32Array.from(a, (v) => v * 2 - 1);
 
 /** The HNG's training pairs (see the module comment). */
-export async function loadFaceDb(config: Config): Promise<FaceDb> {
+export async function loadFaceDb(config: Config, opts: { resultsDir?: string } = {}): Promise<FaceDb> {
   const size = config.idfermImageSize;
   let set: FerSet, targets: Float32Array;
   if (config.idfermHngManifest) {
-    set = await loadManifestSet(config.idfermHngManifest, { size, channels: 1, name: `hng-facedb-${size}px` });
-    if (!set.neutral) throw new Error(`${config.idfermHngManifest}: the HNG needs a neutral_path (frontal neutral target) on every row (setting idfermHngManifest)`);
-    targets = set.neutral;
+    const pairs = hngPairManifest(config.idfermHngManifest, opts.resultsDir);
+    set = await loadManifestSet(pairs.file, { size, channels: 1, name: `hng-facedb-${size}px`, ...(opts.resultsDir ? { cacheDir: path.join(opts.resultsDir, 'cache') } : {}) });
+    targets = set.neutral!;
+    // IDFERM §3: inputs are flipped so that the self-occluded side is always on the right (negative yaw taken as left-occluded [R])
+    flipRows(set, set.images, set.rows.map((r) => Number(r.yaw) < 0));
   } else {
+    if (config.dataset !== 'synfer') throw new Error(`IDFERM on ${config.dataset} faces needs a generator trained on real faces: set idfermHngManifest (FER_IDFERM_HNG_MANIFEST) to a Multi-PIE (or other face-db) manifest`);
     set = await loadDataset({ ...config, dataset: 'synfer', subjects: config.idfermHngSubjects, imageSize: size, channels: 1, seed: deriveSeed(config.seed, 'face-db') % 100000 });
     targets = await frontalImages(set);
   }
@@ -109,6 +180,19 @@ export async function loadFaceDb(config: Config): Promise<FaceDb> {
   const gOut = new Float32Array(g.length * per);
   g.forEach((i, j) => gOut.set(targets.subarray(i * per, (i + 1) * per), j * per));
   return { name: set.name, size, x: toSigned(x), y: toSigned(y), g: toSigned(gOut), subjects, subjectCount: ids.length };
+}
+
+/** Mirrors (left-right, in place) the images of the flagged rows. */
+function flipRows(set: FerSet, images: Float32Array, flags: boolean[]): void {
+  const s = set.size, c = set.channels, row = new Float32Array(s * c);
+  flags.forEach((f, i) => {
+    if (!f) return;
+    for (let y = 0; y < s; y++) {
+      const off = (i * s + y) * s * c;
+      row.set(images.subarray(off, off + s * c));
+      for (let x = 0; x < s; x++) for (let k = 0; k < c; k++) images[off + x * c + k] = row[(s - 1 - x) * c + k];
+    }
+  });
 }
 
 function concat(a: Float32Array, b: Float32Array) { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
@@ -138,12 +222,13 @@ function shuffledRange(n: number, r: () => number) { const o = Array.from({ leng
 interface IdNetStage { net: tf.LayersModel; curve: Row[]; cached: boolean }
 
 /** An IdNet trained (or loaded) on face-db subjects: 'a' for the losses, 'b' for the evaluator. */
-async function idNetStage(config: Config, db: FaceDb, which: 'a' | 'b'): Promise<IdNetStage> {
+async function idNetStage(config: Config, db: FaceDb, which: 'a' | 'b', o: StageOptions): Promise<IdNetStage | null> {
   const spec = { size: db.size, width: which === 'a' ? 16 : 12, embedding: which === 'a' ? 64 : 48, subjects: db.subjectCount, seed: deriveSeed(config.seed, 'idnet', which) };
   const settings = { ...hngSettings(config), which, spec };
-  const dir = stageDir(`idnet-${which}`, settings);
-  const net = buildIdNet(spec, `idnet${which}`);
+  const dir = stageDir(`idnet-${which}`, settings, o.resultsDir);
   const file = path.join(dir, 'weights.ckpt');
+  if (!fs.existsSync(file) && o.train === false) return null;
+  const net = buildIdNet(spec, `idnet${which}`);
   if (fs.existsSync(file)) {
     await loadCheckpoint(file, { net }, {});
     return { net, curve: readCsvRows(path.join(dir, 'curves.csv')), cached: true };
@@ -196,34 +281,55 @@ export interface HngStage {
   faceDb: string;
 }
 
-async function identityFor(config: Config, db: FaceDb): Promise<{ net: IdentityNet; curve: Row[] }> {
+interface StageOptions {
+  /** null: no progress line */
+  progress?: null;
+  /** results root (default data/results); stages live in <root>/hng/ */
+  resultsDir?: string;
+  /** false: load a stored stage only, never train (hngStage then returns null when anything is missing) */
+  train?: boolean;
+}
+
+async function identityFor(config: Config, db: FaceDb, o: StageOptions): Promise<{ net: IdentityNet; curve: Row[] } | null> {
   if (config.idfermIdentityNet === 'face-api') return { net: await faceApiIdentityNet(), curve: [] };
   if (config.idfermIdentityNet === 'file') {
     if (!config.idfermIdentityWeights) throw new Error('idfermIdentityNet=file needs idfermIdentityWeights (a TF.js model.json)');
     return { net: await loadIdentityNetFile(config.idfermIdentityWeights), curve: [] };
   }
-  const a = await idNetStage(config, db, 'a');
-  return { net: identityNetFromModel(a.net, 'synthetic', `IdNet-A: a small CNN trained to tell ${db.subjectCount} synthetic face-db subjects apart (stand-in for VGG-Face and Light CNN)`), curve: a.curve };
+  const a = await idNetStage(config, db, 'a', o);
+  return a && { net: identityNetFromModel(a.net, 'synthetic', `IdNet-A: a small CNN trained to tell ${db.subjectCount} synthetic face-db subjects apart (stand-in for VGG-Face and Light CNN)`), curve: a.curve };
+}
+
+/** A stored HNG variant with its identity networks, or null when any of it is missing; never trains. */
+export async function loadHngStage(config: Config, variant = 'full', opts: Omit<StageOptions, 'train'> = {}): Promise<HngStage | null> {
+  if (!hngStageStored(config, variant, opts.resultsDir)) return null;
+  return hngStage(config, variant, { ...opts, progress: null, train: false });
 }
 
 /** Trains (or loads) the HNG variant; the warm-up phase is shared by every variant but 'ae-only'. */
-export async function hngStage(config: Config, variant = 'full', opts: { progress?: null } = {}): Promise<HngStage> {
+export async function hngStage(config: Config, variant: string, opts: StageOptions & { train: false }): Promise<HngStage | null>;
+export async function hngStage(config: Config, variant?: string, opts?: StageOptions): Promise<HngStage>;
+export async function hngStage(config: Config, variant = 'full', opts: StageOptions = {}): Promise<HngStage | null> {
   const t0 = Date.now();
   const v = hngVariantSettings(variant);
+  const root = opts.resultsDir ?? RESULTS_DIR;
+  const dir = variantDir(config, variant, root);
+  const file = path.join(dir, 'weights.ckpt');
+  if (opts.train === false && !fs.existsSync(file)) return null;
   const progress = opts.progress === null ? null : progressLine();
-  const db = await loadFaceDb(config);
-  const { net: identity, curve: idCurve } = await identityFor(config, db);
-  const b = await idNetStage(config, db, 'b');
+  const db = await loadFaceDb(config, opts);
+  const id = await identityFor(config, db, opts);
+  const b = await idNetStage(config, db, 'b', opts);
+  if (!id || !b) { id?.net.dispose(); b?.net.dispose(); return null; }
+  const { net: identity, curve: idCurve } = id;
   const evaluator = identityNetFromModel(b.net, 'synthetic', 'IdNet-B (evaluator)');
   const { threshold, eer } = eerThreshold(evaluator, db, deriveSeed(config.seed, 'eer'));
   const arch = { size: db.size, width: config.idfermHngWidth, latent: config.idfermHngLatent, seed: deriveSeed(config.seed, 'hng') };
   const settings = hngSettings(config);
   const aeOnly = variant === 'ae-only';
-  const warmDir = stageDir(aeOnly ? 'warmup-ae' : 'warmup', settings);
-  const dir = stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...settings, variant, v });
+  const warmDir = stageDir(aeOnly ? 'warmup-ae' : 'warmup', settings, root);
   const hng = buildHng(arch);
   const parts = { enc: hng.enc, dec: hng.dec, dis: hng.dis };
-  const file = path.join(dir, 'weights.ckpt');
   const result = (curves: Row[], cached: boolean): HngStage => ({
     variant, dir, hng, curves, identity, evaluator, threshold, eer, idnetCurves: [...idCurve, ...b.curve], cached, seconds: (Date.now() - t0) / 1000, faceDb: db.name,
   });
@@ -233,7 +339,8 @@ export async function hngStage(config: Config, variant = 'full', opts: { progres
   }
   const per = db.size * db.size, n = db.subjects.length, gN = db.g.length / per;
   const runPhase = (phase: string, epochs: number, w: HngWeights, seed: number, startEpoch: number): Row[] => {
-    const gen = tf.train.adam(2e-4, 0.5, 0.999, 1e-8), dis = tf.train.adam(2e-4, 0.5, 0.999, 1e-8);
+    const lr = config.idfermHngLearningRate;
+    const gen = tf.train.adam(lr, 0.5, 0.999, 1e-8), dis = tf.train.adam(lr, 0.5, 0.999, 1e-8);
     const rows: Row[] = [];
     for (let e = 1; e <= epochs; e++) {
       const r = lcg(deriveSeed(seed, e));

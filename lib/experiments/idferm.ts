@@ -8,13 +8,23 @@
  * triplet (E19) or the in-batch (N+M)-tuplet clusters loss (E20/E21) for the
  * baselines. Test time: one centre-cropped query through the EC branch only.
  * Runs log `loss_evals`, the distance evaluations per query (x K per batch).
+ * The 8-class protocol (CK+ with neutral, Table 4) runs on `loadIdfermSet(
+ * config, { neutralClass: true })`; the λ and LReLU-slope sweeps (Figs. 11,
+ * 12) are `idfermSweepRuns`.
  * @see notebooks/04-idferm.ipynb
  */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config';
-import { loadDataset, type FerSet } from '../data/dataset';
+import { loadDataset, loadManifestSet, type FerSet } from '../data/dataset';
+import { writeManifest } from '../data/manifest';
+import { withNeutralClass } from '../data/pairs';
 import { rng, shuffled } from '../data/random';
-import { crossEntropy } from '../train/losses';
+import { PROJECT_ROOT } from '../paths';
+import { crossEntropy, crossEntropyPerSample } from '../train/losses';
+import { parseNumberList } from './settings';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
 import { buildRmlNet, disposeRml, radialLoss, rmlForward, rmlParts, rmlPredict, tripletLoss, tupletClustersLoss } from '../models/idferm/rml';
@@ -27,6 +37,40 @@ export function idfermConfig(config: Config): Config {
     ...config, imageSize: config.idfermImageSize, epochs: config.idfermEpochs, folds: config.idfermFolds, channels: 1,
     subjects: config.dataset === 'synfer' ? config.idfermSubjects : config.subjects,
   };
+}
+
+/**
+ * The data an IDFERM run uses: `loadDataset(config)`, or with `neutralClass`
+ * the 8-class protocol (spec A14): the same rows plus each sequence's neutral
+ * (onset) frame as a class of its own, whose reference is itself. The derived
+ * manifest is written once under data/cache/idferm-8class/.
+ */
+export async function loadIdfermSet(config: Config, opts: { neutralClass?: boolean } = {}): Promise<FerSet> {
+  const set = await loadDataset(config);
+  if (!opts.neutralClass || set.classes.includes('neutral')) return set;
+  if (!set.neutral || !set.source) throw new Error(`dataset '${set.name}' has no neutral frames: the 8-class protocol (option neutralClass) needs a neutral_path on every row`);
+  const sha = createHash('sha256').update(fs.readFileSync(set.source.manifest)).digest('hex').slice(0, 12);
+  const file = path.join(PROJECT_ROOT, 'data', 'cache', 'idferm-8class', `${set.name}-${sha}.csv`);
+  if (!fs.existsSync(file)) writeManifest(file, withNeutralClass(set.rows));
+  return loadManifestSet(file, { size: set.size, channels: set.channels, name: `${set.name}-8class` });
+}
+
+/** One run of a sensitivity sweep: the IDFERM variant with one option changed. */
+export interface SweepRun { param: 'lambda' | 'lreluSlope'; value: number; variant: 'idferm'; options: { lambda?: number; lreluSlope?: number } }
+
+/**
+ * The λ (Fig. 11) and LReLU-slope (Fig. 12) sweeps of the configuration
+ * (idfermLambdas, idfermSlopes). λ = 1 and slope 0.1 are the defaults, so
+ * those points are the plain 'idferm' run itself (same run id).
+ */
+export function idfermSweepRuns(config: Config): SweepRun[] {
+  return [
+    ...parseNumberList(config.idfermLambdas, 'idfermLambdas').map((value) => ({ param: 'lambda' as const, value, variant: 'idferm' as const, options: { lambda: value } })),
+    ...parseNumberList(config.idfermSlopes, 'idfermSlopes').map((value) => {
+      if (!(value >= 0 && value < 1)) throw new Error(`idfermSlopes: LReLU slope ${value} must lie in [0, 1)`);
+      return { param: 'lreluSlope' as const, value, variant: 'idferm' as const, options: { lreluSlope: value } };
+    }),
+  ];
 }
 
 /** Side of the training/test crops: 60 of 64 in the paper (spec §4.2), the same ratio at other sizes. */
@@ -204,6 +248,11 @@ function buildIdferm(ctx: BuildContext): MethodModel {
     return tf.tensor4d(out, [samples.length, ctx.data.size, ctx.data.size, 1]);
   };
   const lambda = Number(o.lambda);
+  // 8-class protocol (spec §3.4): no reference term for neutral queries; with genAsNeutral the generated
+  // references of expressive queries also enter the softmax, labelled neutral
+  const neutral = ctx.data.classes.indexOf('neutral');
+  if (o.neutralClass && neutral < 0) throw new Error(`option neutralClass needs a 'neutral' class in the data (use loadIdfermSet(config, { neutralClass: true }))`);
+  const genAsNeutral = Boolean(o.neutralClass) && Boolean(o.genAsNeutral) && needsRef;
   return {
     parts,
     optimizers: { model: optimizer },
@@ -229,10 +278,15 @@ function buildIdferm(ctx: BuildContext): MethodModel {
         const q = { logits: tf.slice(out.logits, [0, 0], [k, -1]) as tf.Tensor2D, f: tf.slice(out.f, [0, 0], [k, -1]) as tf.Tensor2D };
         const fRef = xr ? tf.slice(out.f, [k, 0], [k, -1]) as tf.Tensor2D : null;
         logits = tf.keep(q.logits);
-        const ce = crossEntropy(q.logits, batch.labels); // E16: queries only
+        const expressive = neutral >= 0 ? tf.tensor1d(Array.from(labels, (l) => (l === neutral ? 0 : 1)), 'float32') : undefined;
+        const ce = genAsNeutral && expressive
+          ? tf.div(tf.add(tf.sum(crossEntropyPerSample(q.logits, batch.labels)),
+            tf.sum(tf.mul(crossEntropyPerSample(tf.slice(out.logits, [k, 0], [k, -1]) as tf.Tensor2D, tf.fill([k], neutral, 'int32') as tf.Tensor1D), expressive))),
+          tf.add(k, tf.sum(expressive))) as tf.Scalar // E16 over the queries and the expressive queries' references (as neutral)
+          : crossEntropy(q.logits, batch.labels); // E16: queries only
         if (mode === 'softmax') return ce;
         const m = mode === 'rml'
-          ? radialLoss(net.head, q.f, fRef!, batch.labels, classes, { centre: o.centre as 'batch' | 'batch-stopgrad', metric: o.metric as 'adaptive' | 'fixed' })
+          ? radialLoss(net.head, q.f, fRef!, batch.labels, classes, { centre: o.centre as 'batch' | 'batch-stopgrad', metric: o.metric as 'adaptive' | 'fixed', mask: expressive })
           : mode === 'triplet' ? tripletLoss(q.f, labels) : tupletClustersLoss(net.head, q.f, labels, subj, o.dataAug ? fRef : null);
         evals = m.evaluations;
         parts.ce = tf.keep(ce);
@@ -269,6 +323,8 @@ export const idfermMethod: Method = {
     connect: opt('connecting layer from the EC branch into the ML branch (E18)', true),
     dropout: opt('dropout on FC1_EC (A30)', 0.5),
     keepExpressions: opt('sparse subjects (claim 4): each training subject keeps this many of its expressions; 0 keeps all', 0),
+    neutralClass: opt('8-class protocol (Table 4): the neutral frames are a class (data: loadIdfermSet(config, { neutralClass: true })); no reference term for neutral queries', false),
+    genAsNeutral: opt('8-class protocol: the generated references of expressive queries also train the softmax as "neutral" (spec §3.4)', true),
   },
   variants: {
     softmax: { description: 'softmax only on the EC branch (no reference, no metric loss)', options: { loss: 'softmax', reference: 'none' } },
@@ -286,20 +342,25 @@ export const idfermMethod: Method = {
     'softmax-sparse': { description: 'softmax only, training subjects keep 2 expressions', options: { loss: 'softmax', reference: 'none', keepExpressions: 2 } },
     '2bnm-sparse': { description: '2B(N+M), training subjects keep 2 expressions (few negatives to mine)', options: { loss: 'nm', reference: 'none', keepExpressions: 2 } },
     'idferm-sparse': { description: 'IDFERM, training subjects keep 2 expressions', options: { keepExpressions: 2 } },
+    'idferm-8class': { description: 'IDFERM on the 8-class protocol (neutral frames as a class; generated references also as neutral)', options: { neutralClass: true } },
+    'softmax-8class': { description: 'softmax only on the 8-class protocol', options: { loss: 'softmax', reference: 'none', neutralClass: true } },
   },
   defaultVariant: 'idferm',
   inputs: () => ({ train: 'target', test: 'target' }),
   async prepare(ctx: PrepareContext) {
     const o = ctx.config.options;
     const config = { ...ctx.config, force: false } as unknown as Config;
-    const set = await loadDataset(config);
+    const set = await loadIdfermSet(config, { neutralClass: o.neutralClass === true });
     if (ctx.config.data && ctx.config.data.samples !== set.labels.length) {
-      throw new Error(`IDFERM prepare: the run's dataset has ${ctx.config.data.samples} samples but loadDataset(config) gives ${set.labels.length}; run IDFERM on loadDataset(idfermConfig(config))`);
+      throw new Error(`IDFERM prepare: the run's dataset has ${ctx.config.data.samples} samples but loadIdfermSet(config${o.neutralClass ? ', { neutralClass: true }' : ''}) gives ${set.labels.length}; run IDFERM variant '${ctx.config.variant}' on that set (with idfermConfig(config))`);
     }
     const needsRef = o.loss === 'rml' || o.dataAug === true;
     return buildReferences(config, set, needsRef ? o.reference as Reference : 'none', String(o.hngVariant));
   },
   build: buildIdferm,
 };
+
+/** Whether a variant runs on the 8-class protocol (its data: loadIdfermSet(config, { neutralClass: true })). */
+export const usesNeutralClass = (variant: string): boolean => idfermMethod.variants[variant]?.options?.neutralClass === true;
 
 export { disposeRml };

@@ -163,13 +163,16 @@ interface FaceApiRecognition {
  * Costly on a CPU (a ResNet-34 at 150 px): meant for real faces on a GPU.
  */
 export async function faceApiIdentityNet(): Promise<IdentityNet> {
-  const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as { tf: typeof tf; FaceRecognitionNet: new () => FaceApiRecognition; NetInput: new (inputs: tf.Tensor3D[], batch?: boolean) => unknown };
+  const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as { tf: typeof tf; FaceRecognitionNet: new () => FaceApiRecognition; NetInput: new (inputs: (tf.Tensor3D | tf.Tensor4D)[], batch?: boolean) => unknown };
   if (api.tf.engine() !== tf.engine()) throw new Error('face-api loaded a second copy of @tensorflow/tfjs; check that node_modules holds one version');
   const net = new api.FaceRecognitionNet();
   await net.loadFromDisk(FACE_API_MODEL_DIR);
   const descriptor = (x: tf.Tensor4D): tf.Tensor2D => {
     const rgb = tf.image.resizeBilinear(tf.tile(tf.mul(tf.add(x, 1), 127.5), [1, 1, 1, 3]) as tf.Tensor4D, [150, 150]);
-    return net.forwardInput(new api.NetInput(tf.unstack(rgb) as tf.Tensor3D[], true));
+    // one [1, 150, 150, 3] slice per face (NetInput takes a list of single faces). Not tf.unstack: tfjs 4.22's
+    // Unpack gradient calls stack(dy) and throws when the batch has one face (dy is then a tensor, not a list).
+    const faces = Array.from({ length: rgb.shape[0] }, (_, i) => tf.slice(rgb, [i, 0, 0, 0], [1, -1, -1, -1]));
+    return net.forwardInput(new api.NetInput(faces, true));
   };
   return {
     kind: 'face-api', description: "@vladmandic/face-api's 128-d face descriptor (ResNet-34-like), gradients through tf ops",
