@@ -90,8 +90,10 @@ export const PARAMETERS = {
   idfermEpochs: param('notebook 04 (IDFERM): RML fine-tuning epochs per fold (the paper: up to 100; no halve-and-reload rule here)', 1, 4, 100),
   idfermLearningRate: param('notebook 04 (IDFERM): SGD (momentum 0.9, weight decay 1e-4) learning rate of the RML network (spec A17: 0.01)', 0.01, 0.01, 0.01),
   idfermRmlWidth: param('notebook 04 (IDFERM): base width w of the RML conv groups (channels 2w, 4w, 8w; D_in 8w, D_out 4w, d 2w)', 4, 8, 64),
-  idfermVariants: param('notebook 04 (IDFERM): comma-separated variants the notebook runs (lite: the must-hold comparisons)', 'softmax,idferm', 'softmax,idferm,2bnm',
-    'softmax,idferm,idferm-oracle,idferm-mined,idferm-other-identity,idferm-self-blur,triplet,2bnm,data-aug,idferm-fixed-threshold,idferm-no-connect,softmax-sparse,2bnm-sparse,idferm-sparse'),
+  idfermVariants: param('notebook 04 (IDFERM): comma-separated variants the notebook runs (lite: the must-hold comparisons; *-8class: the CK+ 8-class protocol of Table 4)', 'softmax,idferm,idferm-8class', 'softmax,idferm,2bnm,idferm-8class',
+    'softmax,idferm,idferm-oracle,idferm-mined,idferm-other-identity,idferm-self-blur,triplet,2bnm,data-aug,idferm-fixed-threshold,idferm-no-connect,softmax-sparse,2bnm-sparse,idferm-sparse,idferm-8class,softmax-8class'),
+  idfermLambdas: param('notebook 04 (IDFERM): comma-separated λ values of the softmax/RML balance sweep (Fig. 11); λ = 1 is the idferm run itself', '0,1', '0,1,2', '0,0.25,0.5,0.75,0.9,0.95,1,1.1,1.25,1.5,2'),
+  idfermSlopes: param('notebook 04 (IDFERM): comma-separated LReLU slopes of the RML-network sweep (Fig. 12); 0.1 is the idferm run itself', '0.1', '0.05,0.1,0.15', '0.05,0.075,0.1,0.125,0.15'),
   idfermHngVariants: param('notebook 04 (IDFERM): comma-separated HNG variants the notebook trains (full always; w1=<v> for the Table 1 sweep)', 'full', 'full,no-id',
     'full,no-id,ae-only,no-feat,no-sym,no-gan,w1=0.001,w1=0.005,w1=0.01,w1=0.015,w1=0.02,w1=0.025,w1=0.035,w1=0.04,w1=0.05'),
   idfermHngSubjects: param('notebook 04 (IDFERM): subjects of the synthetic face-db the HNG and identity nets train on (other faces than the FER data)', 6, 30, 200),
@@ -99,6 +101,7 @@ export const PARAMETERS = {
   idfermHngWidth: param('notebook 04 (IDFERM): base width of the HNG encoder/discriminator (channels w, 2w, 4w, 8w; the spec\'s paper layout: 64)', 4, 8, 64),
   idfermHngLatent: param('notebook 04 (IDFERM): HNG latent size (the paper: 256)', 32, 64, 256),
   idfermHngBatch: param('notebook 04 (IDFERM): HNG batch size (spec A7: 64)', 16, 32, 64),
+  idfermHngLearningRate: param('notebook 04 (IDFERM): Adam learning rate (β1 0.5) of the HNG encoder, decoder and discriminator (spec A7: 2e-4; a few hundred lite steps barely move at 2e-4)', 2e-3, 2e-3, 2e-4),
   idfermHngWarmupEpochs: param('notebook 04 (IDFERM): HNG perceptual auto-encoder warm-up epochs (no discriminator, no identity loss)', 1, 2, 3),
   idfermHngEpochs: param('notebook 04 (IDFERM): HNG epochs with the full objective after the warm-up', 1, 2, 22),
   idfermIdnetEpochs: param('notebook 04 (IDFERM): epochs of the synthetic identity networks (IdNet-A for the losses, IdNet-B the evaluator)', 1, 4, 10),
@@ -113,6 +116,28 @@ export const PARAMETERS = {
   gndlVariants: param('notebook 03 (GNDL): comma-separated variants the notebook runs (lite: the must-hold comparisons of spec 10.3)', 'baseline,gndl', 'baseline,gndl,gndl-lambda0,oracle-ndf',
     'baseline,gndl,gndl-lambda0,no-nfg,aux-no-subtract,no-pair-bn,oracle-ndf'),
   gndlLambdas: param('notebook 03 (GNDL): comma-separated λ values of the sensitivity sweep (Fig. 7); each has a variant gndl-lambda<λ>', '', '0,1,5,20', '0.1,0.5,1,2,5,10,20,100'),
+  backboneInit: param('how the backbones of the baseline, SPNDL and GNDL start: scratch (seeded random weights, or pretrainedWeights when set) or id-pre (the identity pretraining of lib/experiments/id-pretrain.ts, spndl spec 10.1; contradicts pretrainedWeights)',
+    'scratch', 'scratch', 'scratch', ['scratch', 'id-pre']),
+  idPreSubjects: param('identity pretraining: synthetic identities (drawn with idPreSeed, so other faces than the FER data; spndl spec 10.1: 100)', 6, 100, 100),
+  idPreImages: param('identity pretraining: training images per identity, random expressions (1 in 10 more per identity are held out for its closed-set accuracy)', 4, 20, 20),
+  idPreEpochs: param('identity pretraining: epochs (spndl spec 10.1: 5)', 1, 5, 5),
+  idPreSeed: param('identity pretraining: seed of its identities and its run (one pretraining per backbone shape, shared by every seed and fold)', 211, 211, 211),
+  comparisonMethods: param('notebook 06 (comparison): comma-separated methods trained on the same data, folds, image size, epochs and seed (baseline first: every paired test is against it)',
+    'baseline,spndl,gndl,idferm,ddl', 'baseline,spndl,gndl,idferm,ddl', 'baseline,spndl,gndl,idferm,ddl'),
+  comparisonSubjects: param('notebook 06 (comparison): SynFER subjects of the shared data (real datasets ignore it)', 8, 16, 60),
+  comparisonImageSize: param('notebook 06 (comparison): image side every method gets, a multiple of 16 for IDFERM\'s generator (the papers: 224, 224, 64, 100)', 32, 32, 112),
+  comparisonFolds: param('notebook 06 (comparison): subject-independent folds shared by every method (the pairs of the paired tests)', 2, 3, 10),
+  comparisonEpochs: param('notebook 06 (comparison): training epochs per fold for every method (SPNDL\'s self-paced schedule is fitted into them)', 1, 8, 60),
+  comparisonBackboneWidth: param('notebook 06 (comparison): base width of the backbone the baseline, SPNDL and GNDL share (ResNet-18 ignores it)', 4, 8, 64),
+  comparisonRmlWidth: param('notebook 06 (comparison): base width of IDFERM\'s RML network, chosen for a parameter count near the shared backbone\'s', 4, 8, 64),
+  comparisonDdlWidth: param('notebook 06 (comparison): base width of DDL\'s PreAct trunk, chosen for a parameter count near the shared backbone\'s', 2, 3, 64),
+  comparisonBenchMethods: param('notebook 06 (comparison): methods of the controlled benchmark (IDFERM needs a new generator per data level: left out of lite for time)', 'baseline,gndl', 'baseline,spndl,gndl,ddl', 'baseline,spndl,gndl,idferm,ddl'),
+  comparisonBenchSubjects: param('notebook 06 (comparison): SynFER subjects of each benchmark level', 8, 8, 60),
+  comparisonBenchFolds: param('notebook 06 (comparison): subject-independent folds of each benchmark level', 2, 2, 5),
+  comparisonBenchEpochs: param('notebook 06 (comparison): training epochs per fold at each benchmark level', 1, 6, 40),
+  comparisonConfoundLevels: param('notebook 06 (comparison): identity-confound strengths of the benchmark (SynFER confound; the other factors stay at synferPose/synferLight)', '1,2', '0,1,2', '0,1,2'),
+  comparisonPoseLevels: param('notebook 06 (comparison): largest |yaw| (degrees) of the benchmark levels', '0', '0,15,30', '0,15,30'),
+  comparisonLightLevels: param('notebook 06 (comparison): strongest side illumination of the benchmark levels', '0.3', '0,0.3,0.8', '0,0.3,0.8'),
 } satisfies Record<string, Parameter<Value>>;
 
 type Params = typeof PARAMETERS;
@@ -121,8 +146,8 @@ type Params = typeof PARAMETERS;
 export const NOT_RUN_SETTINGS = ['force', 'benchSteps'] as const;
 export type RunSettings = Omit<Config, (typeof NOT_RUN_SETTINGS)[number]>;
 
-/** Papers whose notebooks have their own parameters, named with the paper as prefix (spndlFolds, ddlEpochs, ...). */
-export const PAPER_PREFIXES = ['spndl', 'gndl', 'idferm', 'ddl'] as const;
+/** Papers whose notebooks have their own parameters, named with the paper as prefix (spndlFolds, ddlEpochs, ...); notebook 06's 'comparison' parameters too (mapped onto the shared ones before a run). */
+export const PAPER_PREFIXES = ['spndl', 'gndl', 'idferm', 'ddl', 'comparison'] as const;
 
 /**
  * The settings a run of `paper`'s method depends on: the configuration

@@ -11,6 +11,7 @@ import { loadPretrainedWeights } from '../models/pretrained';
 import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
+import { initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
 import type { BuildContext, Method, MethodModel } from './method';
 import { optimizerSpecFromConfig } from './settings';
 
@@ -23,13 +24,18 @@ export function linearClassifier(inputDim: number, numClasses: number, seed: num
   return tf.model({ inputs: input, outputs: logits, name });
 }
 
-/** Builds the configured backbone for a run, loading pretrained weights when the config names a file. */
+/**
+ * Builds the configured backbone for a run, starting from the weights its
+ * backboneInit names (the user's pretrainedWeights file or the identity
+ * pretraining, which the method's prepare resolves: prepareBackboneInit).
+ */
 export function backboneForRun(ctx: BuildContext, opts: { seed?: number; prefix?: string } = {}) {
   const { config, data } = ctx;
   const backbone = buildBackbone(config.backbone as BackboneName, {
     inputShape: [data.size, data.size, data.channels], width: config.backboneWidth, seed: opts.seed ?? ctx.seed, prefix: opts.prefix,
   });
-  if (config.pretrainedWeights) loadPretrainedWeights(backbone.model, config.pretrainedWeights, { prefix: opts.prefix });
+  const weights = initialBackboneWeights(ctx);
+  if (weights) loadPretrainedWeights(backbone.model, weights, { prefix: opts.prefix });
   return backbone;
 }
 
@@ -71,5 +77,6 @@ export const baselineMethod: Method = {
   },
   defaultVariant: 'plain',
   inputs: () => ({ train: 'target', test: 'target' }),
+  prepare: (ctx) => prepareBackboneInit(ctx), // called late: id-pretrain.ts imports this module
   build: buildBaseline,
 };

@@ -22,6 +22,7 @@ import { buildSpndlNet, SPNDL_FEATURES, SpndlFeature } from '../models/spndl';
 import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
+import { initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
 import type { BuildContext, Method, MethodModel } from './method';
 import { optimizerSpecFromConfig } from './settings';
 
@@ -30,7 +31,7 @@ function buildSpndl(ctx: BuildContext): MethodModel {
   const net = buildSpndlNet({
     feature: options.feature as SpndlFeature, backbone: config.backbone as BackboneName,
     inputShape: [data.size, data.size, data.channels], width: config.backboneWidth, numClasses: data.classes.length,
-    seed: ctx.seed, pairNorm: options.pairNorm as PairNorm, pretrainedWeights: config.pretrainedWeights || undefined,
+    seed: ctx.seed, pairNorm: options.pairNorm as PairNorm, pretrainedWeights: initialBackboneWeights(ctx), // both of 'won' start from it
   });
   // Adam (lr 1e-3, betas 0.9/0.999 restored from GNDL, spec A1) unless the config says otherwise
   const optimizer = new TrainOptimizer(optimizerSpecFromConfig(config));
@@ -73,5 +74,6 @@ export const spndlMethod: Method = {
   },
   defaultVariant: 'spndl',
   inputs: (o) => (o.feature === 'ndf' ? { train: 'pair', test: 'pair' } : { train: 'target', test: 'target' }),
+  prepare: (ctx) => prepareBackboneInit(ctx), // backboneInit: the user's file, the identity pretraining (spec 10.1) or none
   build: buildSpndl,
 };

@@ -1,5 +1,5 @@
 /**
- * Redraws every figure notebooks 02–05 draw, from the stored runs alone
+ * Redraws every figure notebooks 02–06 draw, from the stored runs alone
  * (data/results): it plans the same runs the notebooks make (same study
  * configurations, planRun) and draws a figure only when all the runs it
  * needs are complete; otherwise the figure is listed as missing. Nothing is
@@ -15,9 +15,11 @@ import { writeFileAtomic } from '../data/manifest';
 import { planRun } from '../experiments/runner';
 import * as spndl from '../experiments/spndl-study';
 import * as gndl from '../experiments/gndl-study';
-import { idfermConfig, queriesPerBatch } from '../experiments/idferm';
-import { costSpec, runSummary } from '../experiments/idferm-report';
+import { idfermConfig, idfermSweepRuns, loadIdfermSet, usesNeutralClass } from '../experiments/idferm';
+import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '../experiments/idferm-hng';
+import { costSpec, hngReferenceGrid, hngStagesCurvesSpec, idDistanceSpec, idnetCurvesSpec, runSummary, sweepPoints, sweepSpec } from '../experiments/idferm-report';
 import { ddlConfig, loadDdlData } from '../experiments/ddl';
+import { redrawComparisonFigures } from '../experiments/comparison';
 import { attentionFigure, testSamplesPerClass } from '../analysis/ddl-report';
 import { isComplete, loadRun, StoredRun, RESULTS_DIR } from '../results/store';
 import type { PaperKey } from '../results/paper-tables';
@@ -44,6 +46,8 @@ export interface RegenerateOptions {
   figuresDir?: string;
   /** papers to redraw (default: all four) */
   papers?: PaperKey[];
+  /** also redraw notebook 06's comparison figures (default: when no papers are named) */
+  comparison?: boolean;
   /** datasets already loaded (tests), instead of loading each study's set */
   sets?: Partial<Record<PaperKey, FerSet>>;
 }
@@ -149,20 +153,35 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     const cfg = idfermConfig(config);
     const set = opts.sets?.idferm ?? await loadDataset(cfg);
     const variants = cfg.idfermVariants.split(',').map((v) => v.trim());
-    const s = study('04', Object.fromEntries(variants.map((v) => [v, plan(cfg, 'idferm', v, set)])));
+    // the 8-class variants run on the set with the neutral frames as a class (loaded only when listed)
+    const eight = usesNeutralClass;
+    const set8 = variants.some(eight) ? await loadIdfermSet(cfg, { neutralClass: true }) : null;
+    const sweep = idfermSweepRuns(cfg);
+    const sweepKey = (i: number) => `${sweep[i].param}=${sweep[i].value}`;
+    const planned = (variant: string, options: Record<string, number> = {}) => {
+      const p = planRun({ config: cfg, method: 'idferm', variant, options, set: eight(variant) ? set8! : set, resultsDir });
+      return { runId: p.runId, dir: p.dir };
+    };
+    const s = study('04', Object.fromEntries([...variants.map((v) => [v, planned(v)]), ...sweep.map((r, i) => [sweepKey(i), planned(r.variant, r.options)])]));
     const main = variants.includes('idferm') ? 'idferm' : variants[0];
-    // hngStage trains a stage it does not find, and offers no stored-only check: these are left to notebook 04.
-    const hng = 'the HNG stages are kept outside the run store and hngStage would train a missing one; run notebook 04';
-    out.push(...[['idferm/hng-curves', 'none (HNG training losses)'], ['idferm/idnet-curves', 'none (identity-network losses)'], ['idferm/references', 'IDFERM Fig. 5 (generated references)'], ['idferm/fig10-id-distances', 'IDFERM Fig. 10']]
-      .map(([figure, paperFigure]) => ({ figure, paperFigure, file: `missing: ${hng}`, source: 'HNG stages' })));
+    out.push(...await hngFigures(cfg, set, { vega, png, resultsDir }));
+    const sweepJob = (param: 'lambda' | 'lreluSlope', figure: string, paperFigure: string): Job => {
+      const idx = sweep.map((r, i) => i).filter((i) => sweep[i].param === param);
+      return { figure, paperFigure, needs: idx.map(sweepKey), unavailable: idx.length ? undefined : `no ${param} values set (idferm${param === 'lambda' ? 'Lambdas' : 'Slopes'})`,
+        draw: () => vega(sweepSpec(sweepPoints(idx.map((i) => sweep[i]), idx.map((i) => s.runs[sweepKey(i)])), param), figure) };
+    };
     out.push(...await runJobs(s, [
       {
-        figure: 'idferm/cost', paperFigure: 'IDFERM Table 2 (training cost, as a figure)', needs: variants, draw: () => {
-          const K = queriesPerBatch(set.classes.length);
-          return vega(costSpec(variants.map((v) => runSummary(s.runs[v])).map((r) => ({ variant: r.variant, evalsPerBatch: r.evalsPerQuery * K, secondsPerEpoch: r.secondsPerEpoch }))), 'idferm/cost');
-        },
+        figure: 'idferm/cost', paperFigure: 'IDFERM Table 2 (training cost, as a figure)', needs: variants,
+        draw: () => vega(costSpec(variants.map((v) => runSummary(s.runs[v])).map((r) => ({ variant: r.variant, evalsPerBatch: r.evalsPerBatch, secondsPerEpoch: r.secondsPerEpoch }))), 'idferm/cost'),
       },
       { figure: 'idferm/fig13-confusion', paperFigure: 'IDFERM Fig. 13', needs: [main], draw: () => vega(confusionHeatmapSpec(s.runs[main].predictions, set.classes, `${main}: % of each true class`), 'idferm/fig13-confusion') },
+      ...(set8 && variants.includes('idferm-8class') ? [{
+        figure: 'idferm/fig13b-confusion-8class', paperFigure: 'IDFERM Fig. 13(b)', needs: ['idferm-8class'],
+        draw: () => vega(confusionHeatmapSpec(s.runs['idferm-8class'].predictions, set8.classes, 'idferm-8class: % of each true class'), 'idferm/fig13b-confusion-8class'),
+      }] : []),
+      sweepJob('lambda', 'idferm/fig11-lambda', 'IDFERM Fig. 11'),
+      sweepJob('lreluSlope', 'idferm/fig12-slope', 'IDFERM Fig. 12'),
     ]));
   }
 
@@ -184,5 +203,44 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
       })),
     ]));
   }
+  if (!opts.papers || opts.comparison) {
+    // notebook 06: its runs, benchmark levels and stored model analysis (lib/experiments/comparison.ts)
+    out.push(...await redrawComparisonFigures(config, vega, { resultsDir }));
+  }
   return out;
+}
+
+/**
+ * IDFERM's generator figures (notebook 04, stage A) from the stored HNG
+ * stages of idfermHngVariants: drawn only when every stage is stored
+ * (loadHngStage never trains), else each is listed as missing.
+ */
+async function hngFigures(cfg: Config, set: FerSet, io: { vega: (spec: FigureSpec, name: string) => Promise<string>; png: (bytes: Buffer, name: string) => string; resultsDir: string }): Promise<RegeneratedFigure[]> {
+  const figures: [string, string][] = [['idferm/hng-curves', 'none (HNG training losses)'], ['idferm/idnet-curves', 'none (identity-network losses)'],
+    ['idferm/references', 'IDFERM Figs. 5 and 9 (generated references)'], ['idferm/fig10-id-distances', 'IDFERM Fig. 10']];
+  const variants = cfg.idfermHngVariants.split(',').map((v) => v.trim());
+  const stages = [];
+  for (const v of variants) {
+    const stage = await loadHngStage(cfg, v, { resultsDir: io.resultsDir });
+    if (!stage) {
+      stages.forEach(disposeHngStage);
+      return figures.map(([figure, paperFigure]) => ({ figure, paperFigure, source: `HNG stage ${v}`, file: `missing: run notebook 04 first (HNG stage '${v}' is not stored under ${path.relative(PROJECT_ROOT, path.join(io.resultsDir, 'hng'))})` }));
+    }
+    stages.push(stage);
+  }
+  try {
+    const source = stages.map((st) => path.relative(PROJECT_ROOT, st.dir)).join(', ');
+    const refs = stages.map((st) => generateReferences(st, set));
+    const evals = [];
+    for (let i = 0; i < stages.length; i++) evals.push(await evaluateHng(stages[i], set, refs[i]));
+    const files = [
+      await io.vega(hngStagesCurvesSpec(stages), 'idferm/hng-curves'),
+      await io.vega(idnetCurvesSpec(stages[0]), 'idferm/idnet-curves'),
+      io.png(await hngReferenceGrid(set, stages, refs), 'idferm/references'),
+      await io.vega(idDistanceSpec(evals), 'idferm/fig10-id-distances'),
+    ];
+    return figures.map(([figure, paperFigure], i) => ({ figure, paperFigure, source, file: files[i] }));
+  } finally {
+    stages.forEach(disposeHngStage);
+  }
 }

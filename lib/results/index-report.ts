@@ -1,12 +1,15 @@
 /**
  * The results index: every complete stored run of a profile placed beside
  * the paper table rows it is linked to (compareWithPaper), as rows and as a
- * markdown page (figures/RESULTS.md, written by `npm run figures`).
+ * markdown page (figures/RESULTS.md, written by `npm run figures`); then
+ * notebook 06's controlled comparison, which no paper has numbers for.
  * @see notebooks/07-figures.ipynb
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Config } from '../config';
 import { compareWithPaper, linkedVariants, paperTable, OurResult } from './paper-tables';
-import { finalAccuracies, listRuns, loadRun, RESULTS_DIR } from './store';
+import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR } from './store';
 import { mean as meanOf, sampleStd } from '../analysis/stats';
 
 export type IndexRow = {
@@ -49,7 +52,26 @@ export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir
       }
     }
   }
-  return rows.sort((a, b) => a.table.localeCompare(b.table) || a['paper row'].localeCompare(b['paper row']) || a['run id'].localeCompare(b['run id']));
+  rows.sort((a, b) => a.table.localeCompare(b.table) || a['paper row'].localeCompare(b['paper row']) || a['run id'].localeCompare(b['run id']));
+  return [...rows, ...comparisonIndexRows(config.profile, opts.resultsDir ?? RESULTS_DIR)];
+}
+
+/** The runs of notebook 06's controlled comparison for a profile (written by runComparison). */
+export const comparisonIndexFile = (profile: string, resultsDir = RESULTS_DIR) => path.join(resultsDir, 'comparison', `index-${profile}.json`);
+
+/** Notebook 06's comparison, one row per method: no paper has a number for it (none ran this protocol). */
+function comparisonIndexRows(profile: string, resultsDir: string): IndexRow[] {
+  const file = comparisonIndexFile(profile, resultsDir);
+  if (!fs.existsSync(file)) return [];
+  const index = JSON.parse(fs.readFileSync(file, 'utf8')) as { dataset: string; runs: { label: string; runId: string; dir: string }[] };
+  return index.runs.filter((r) => isComplete(path.join(resultsDir, r.dir))).map((r) => {
+    const run = loadRun(path.join(resultsDir, r.dir));
+    const accs = finalAccuracies(run).map((a) => 100 * a.test_acc);
+    return {
+      paper: 'ALL FOUR', table: 'Notebook 06: same data, folds, epochs and seed (comparison.main)', 'paper row': r.label, 'paper dataset': '',
+      'paper value': null, ours: `${meanOf(accs).toFixed(2)} ± ${sampleStd(accs).toFixed(2)}`, 'our dataset': index.dataset, profile, 'run id': r.runId,
+    };
+  });
 }
 
 /** The index as a markdown page. */

@@ -1,0 +1,670 @@
+/**
+ * Notebook 06: one controlled comparison of the four papers' methods and the
+ * plain baseline. Every method trains on the same data set, the same
+ * subject-independent folds, the same image size, the same number of epochs
+ * and the same seed; the baseline, SPNDL and GNDL share the configured
+ * backbone (backboneForRun, so backboneInit applies), while IDFERM's RML
+ * network and DDL's PreAct trunk + attention keep their own structure, sized
+ * by comparison* widths to a similar parameter count. Each method keeps its
+ * own paper's loss, optimiser, batch size and pretraining stage (IDFERM's
+ * HNG, DDL's DFEM), reused from notebooks 04/05 when an identical one is stored.
+ *
+ * The controlled benchmark repeats a smaller comparison while one SynFER
+ * factor grows (identity confound, pose range, illumination), the others at
+ * the main comparison's values. The model analysis reloads every fold model:
+ * parameter count and the identity leakage of its expression features
+ * (../analysis/leakage.ts), stored under data/results/comparison/.
+ * @see notebooks/06-comparison.ipynb
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Config } from '../config';
+import { loadDataset, type FerSet } from '../data/dataset';
+import { writeFileAtomic } from '../data/manifest';
+import { identityLeakage, identitySplit } from '../analysis/leakage';
+import { pairedDifference, pairedVerdict, summarizeDifferences, type Verdict } from '../analysis/paired';
+import { meanStd } from '../analysis/stats';
+import { pairedTTest } from '../analysis/t-test';
+import { loadFaceApiExpression, scoreFaceApi, type FaceApiScore } from '../models/face-api-expression';
+import { progressLine } from '../notebook/display';
+import { comparisonIndexFile } from '../results/index-report';
+import { canonicalJson, finalAccuracies, frameRows, isComplete, loadRun, readCsvRows, RESULTS_DIR, Row, StoredRun, writeCsv } from '../results/store';
+import { confusionMatrix, macroF1 } from '../train/metrics';
+import { paceEpochsFor } from '../train/spl';
+import { disposeModel } from '../train/trainer';
+import { ddlConfig } from './ddl';
+import { gndlConfig } from './gndl-study';
+import { idfermConfig, queriesPerBatch } from './idferm';
+import { getMethod } from './methods';
+import { defaultFolds, extractFeatures, loadFoldModel, planRun, runExperiment } from './runner';
+import { parseNumberList } from './settings';
+import { spndlConfig } from './spndl-study';
+
+/** What each compared method is: its run variant, the feature its classifier reads, its paper's own settings. */
+interface Entry {
+  label: string;
+  /** the variant run on this data, or null when the data cannot support the method */
+  variant(set: FerSet): string | null;
+  /** the features() entry the expression classifier reads (probed for identity) */
+  feature: string;
+  /** the paper notebook's configuration (its own loss settings, optimiser, batch) */
+  own(config: Config): Config;
+  network: string;
+  pretraining: string;
+}
+
+const ENTRIES: Record<string, Entry> = {
+  baseline: {
+    label: 'Baseline', variant: () => 'plain', feature: 'backbone', own: (c) => c,
+    network: 'shared backbone + linear softmax', pretraining: 'none',
+  },
+  spndl: {
+    label: 'SPNDL', variant: (set) => (set.neutral ? 'spndl' : 'spndl-won'), feature: 'ndf', own: spndlConfig,
+    network: 'shared backbone on (target, neutral) with joint BN, classifier on the difference; self-paced', pretraining: 'none',
+  },
+  gndl: {
+    label: 'GNDL', variant: (set) => (set.neutral ? 'gndl' : null), feature: 'v_gen', own: gndlConfig,
+    network: 'shared backbone + neutral feature generator, classifier on F − NFG(F)', pretraining: 'none',
+  },
+  idferm: {
+    label: 'IDFERM', variant: () => 'idferm', feature: 'e', own: idfermConfig,
+    network: 'RML network (conv groups, EC and ML branches), softmax + radial metric loss', pretraining: 'HNG generator + identity nets (face-db)',
+  },
+  ddl: {
+    label: 'DDL', variant: () => 'ddl-gar-id-il-p', feature: 'fe', own: (c) => ddlConfig(c),
+    network: 'PreAct trunk + expression/disturbance attention, adversarial + attention transfer', pretraining: 'DFEM on the disturbance database (frozen)',
+  },
+};
+
+/** The methods notebook 06 knows, in table order. */
+export const COMPARISON_METHODS = Object.keys(ENTRIES);
+
+const entry = (method: string): Entry => {
+  const e = ENTRIES[method];
+  if (!e) throw new Error(`comparison: unknown method '${method}'; methods: ${COMPARISON_METHODS.join(', ')}`);
+  return e;
+};
+
+export const methodLabel = (method: string) => entry(method).label;
+
+/** Parses a comma-separated method list (a comparison* setting); the baseline must be in it, every name known. */
+export function parseMethods(text: string, setting: string): string[] {
+  const names = text.split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = names.filter((m) => !ENTRIES[m]);
+  if (unknown.length) throw new Error(`${setting}='${text}': unknown method ${unknown.join(', ')}; methods: ${COMPARISON_METHODS.join(', ')}`);
+  if (!names.includes('baseline')) throw new Error(`${setting}='${text}' must include baseline: every paired test is against it`);
+  return ['baseline', ...new Set(names.filter((m) => m !== 'baseline'))];
+}
+
+/** Data size and budget of one comparison. */
+export interface Scale {
+  dataset: string;
+  subjects: number;
+  folds: number;
+  epochs: number;
+  imageSize: number;
+}
+
+/** SynFER factor levels of one comparison. */
+export interface DataPoint {
+  confound: number;
+  pose: number;
+  light: number;
+}
+
+export const mainScale = (c: Config): Scale => ({ dataset: c.dataset, subjects: c.comparisonSubjects, folds: c.comparisonFolds, epochs: c.comparisonEpochs, imageSize: c.comparisonImageSize });
+/** The benchmark always runs on SynFER: its factors are set by the generator. */
+export const benchScale = (c: Config): Scale => ({ dataset: 'synfer', subjects: c.comparisonBenchSubjects, folds: c.comparisonBenchFolds, epochs: c.comparisonBenchEpochs, imageSize: c.comparisonImageSize });
+/** The main comparison's factor levels: the shared synfer* settings. */
+export const referencePoint = (c: Config): DataPoint => ({ confound: c.synferConfound, pose: c.synferPose, light: c.synferLight });
+
+/** The settings that define the data, identical for every method of a comparison. */
+export function sharedConfig(config: Config, scale: Scale, point: DataPoint): Config {
+  if (scale.imageSize % 16 !== 0) throw new Error(`comparisonImageSize=${scale.imageSize} must be a multiple of 16 (IDFERM's generator halves it four times)`);
+  return Object.freeze({
+    ...config, dataset: scale.dataset, subjects: scale.subjects, imageSize: scale.imageSize, folds: scale.folds, epochs: scale.epochs,
+    channels: 1, // IDFERM's RML network is defined on grey faces: every method gets the same grey images
+    synferConfound: point.confound, synferPose: point.pose, synferLight: point.light,
+  });
+}
+
+const DATA_KEYS = ['dataset', 'dataRoot', 'manifest', 'seed', 'subjects', 'imageSize', 'channels', 'folds', 'epochs',
+  'synferExpressions', 'synferFrames', 'synferConfound', 'synferSubtle', 'synferLabelNoise', 'synferCorrupt', 'synferPose', 'synferLight', 'synferOcclusion'] as const;
+
+/**
+ * A method's configuration in the comparison: its paper notebook's settings
+ * (loss weights, optimiser, batch size), then the shared data, folds, image
+ * size and epochs put back, then the comparison's network width. SPNDL's
+ * self-paced schedule is fitted into the epochs (its last paces when fewer
+ * than six epochs), so its budget matches the others'.
+ */
+export function methodConfig(config: Config, method: string, scale: Scale, point: DataPoint): Config {
+  const shared = sharedConfig(config, scale, point);
+  const data = Object.fromEntries(DATA_KEYS.map((k) => [k, shared[k]]));
+  const extra: Partial<Record<keyof Config, number | string>> = {};
+  if (method === 'baseline' || method === 'spndl' || method === 'gndl') extra.backboneWidth = config.comparisonBackboneWidth;
+  if (method === 'spndl') {
+    const rho = parseNumberList(config.splRho, 'splRho');
+    const paces = Math.min(rho.length, scale.epochs);
+    extra.splRho = rho.slice(rho.length - paces).join(',');
+    extra.splPaceEpochs = paceEpochsFor(scale.epochs, paces).join(',');
+  }
+  if (method === 'idferm') Object.assign(extra, { idfermRmlWidth: config.comparisonRmlWidth, idfermImageSize: scale.imageSize });
+  if (method === 'ddl') Object.assign(extra, { ddlWidth: config.comparisonDdlWidth, ddlCrop: Math.round((scale.imageSize * config.ddlCrop) / config.ddlImageSize) });
+  return Object.freeze({ ...entry(method).own(config), ...data, ...extra }) as Config;
+}
+
+export interface PlannedMethod {
+  method: string;
+  variant: string;
+  config: Config;
+  runId: string;
+  dir: string;
+  totalEpochs: number;
+}
+
+export interface ComparisonPlan {
+  scale: Scale;
+  point: DataPoint;
+  set: FerSet;
+  /** test fold per sample, shared by every method */
+  foldOf: number[];
+  methods: PlannedMethod[];
+  /** methods the data cannot support, with the reason */
+  skipped: { method: string; reason: string }[];
+}
+
+/** Loads the shared data and plans every method's run (no training); every method must train the same number of epochs. */
+export async function planComparison(config: Config, methods: string[], scale: Scale, point: DataPoint, opts: { resultsDir?: string; set?: FerSet } = {}): Promise<ComparisonPlan> {
+  for (const m of methods) entry(m);
+  const set = opts.set ?? await loadDataset(sharedConfig(config, scale, point));
+  const planned: PlannedMethod[] = [], skipped: ComparisonPlan['skipped'] = [];
+  for (const method of methods) {
+    const variant = entry(method).variant(set);
+    if (!variant) {
+      skipped.push({ method, reason: `${set.name} has no neutral frames, which ${entry(method).label} needs in training` });
+      continue;
+    }
+    const cfg = methodConfig(config, method, scale, point);
+    const p = planRun({ config: cfg, method, variant, set, resultsDir: opts.resultsDir });
+    planned.push({ method, variant, config: cfg, runId: p.runId, dir: p.dir, totalEpochs: p.config.totalEpochs });
+  }
+  const off = planned.filter((p) => p.totalEpochs !== scale.epochs);
+  if (off.length) throw new Error(`comparison: ${off.map((p) => `${p.method} would train ${p.totalEpochs} epochs`).join(', ')}, not ${scale.epochs}`);
+  return { scale, point, set, foldOf: defaultFolds(set, scale.folds, config.seed), methods: planned, skipped };
+}
+
+export interface Comparison extends ComparisonPlan {
+  runs: Record<string, StoredRun>;
+}
+
+/** Runs (or reuses) every planned method on the shared folds. */
+export async function runPlanned(plan: ComparisonPlan, opts: { resultsDir?: string; log?: (line: string) => void; label?: string } = {}): Promise<Comparison> {
+  const runs: Record<string, StoredRun> = {};
+  for (const p of plan.methods) {
+    const progress = progressLine();
+    const prefix = opts.label ? `${opts.label} · ` : '';
+    const r = await runExperiment({
+      config: p.config, method: p.method, variant: p.variant, set: plan.set, foldOf: plan.foldOf, resultsDir: opts.resultsDir, log: opts.log, progress: null,
+      // one update per epoch: fast successive display updates can fail in tslab
+      onEpoch: (row) => progress.update(`${prefix}${p.method} · fold ${row.fold + 1}/${plan.scale.folds} · epoch ${row.epoch}/${p.totalEpochs} · test acc ${row.test_acc.toFixed(3)}`),
+    });
+    progress.done(`${prefix}${p.method}: ${r.cached ? 'stored result reused' : 'trained'} (${r.runId})`);
+    runs[p.method] = r;
+  }
+  return { ...plan, runs };
+}
+
+/** The main comparison: plans, runs (or reuses) and records it in the results index. */
+export async function runComparison(config: Config, opts: { resultsDir?: string; log?: (line: string) => void; set?: FerSet } = {}): Promise<Comparison> {
+  const plan = await planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config), referencePoint(config), opts);
+  const cmp = await runPlanned(plan, opts);
+  const root = opts.resultsDir ?? RESULTS_DIR;
+  writeFileAtomic(comparisonIndexFile(config.profile, root), JSON.stringify({
+    dataset: cmp.set.name, runs: cmp.methods.map((p) => ({ method: p.method, label: entry(p.method).label, runId: p.runId, dir: path.relative(root, p.dir) })),
+  }, null, 2) + '\n');
+  return cmp;
+}
+
+const foldAccuracies = (run: StoredRun) => finalAccuracies(run).map((a) => 100 * a.test_acc);
+/** Share of all test predictions (every fold) that are right. */
+const pooledAccuracy = (run: StoredRun) => {
+  const preds = frameRows(run.predictions);
+  return preds.filter((p) => p.label === p.prediction).length / preds.length;
+};
+
+/** Macro-F1 (%) per fold from the final test predictions. */
+export function foldMacroF1(run: StoredRun, classes: number): number[] {
+  const byFold = new Map<number, Row[]>();
+  for (const p of frameRows(run.predictions)) byFold.set(p.fold as number, [...(byFold.get(p.fold as number) ?? []), p]);
+  return [...byFold.keys()].sort((a, b) => a - b).map((f) => {
+    const ps = byFold.get(f)!;
+    return 100 * macroF1(confusionMatrix(ps.map((p) => p.label as number), ps.map((p) => p.prediction as number), classes));
+  });
+}
+
+/** Seconds spent in training steps, over every fold and epoch (no evaluation, no pretraining): from each epoch's throughput. */
+export function trainingSeconds(run: StoredRun): number {
+  const pairs = getMethod(run.config.method).inputs(run.config.options).train === 'pair';
+  return frameRows(run.results).reduce((s, r) => s + ((r.n_train as number) * (pairs ? 2 : 1)) / (r.images_per_s as number), 0);
+}
+
+const pm = (xs: number[], digits = 1) => {
+  const { mean, std } = meanStd(xs);
+  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
+};
+const signed = (x: number, digits = 1) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+
+/** How each method's network starts: backboneInit for the shared backbone, its own pretraining stage otherwise. */
+function initOf(method: string, config: Pick<Config, 'pretrainedWeights'>): string {
+  const init = String((config as unknown as Record<string, unknown>).backboneInit ?? 'scratch');
+  if (method === 'idferm' || method === 'ddl') return `scratch; ${entry(method).pretraining}`;
+  return config.pretrainedWeights && init === 'scratch' ? `weights from ${config.pretrainedWeights}` : init;
+}
+
+/** One row per method: what it trains, on what, how long, with how many parameters (from the model analysis, when given). */
+export function setupRows(cmp: Comparison, analysis?: ModelAnalysis): Row[] {
+  return cmp.methods.map((p) => {
+    const c = cmp.runs[p.method]?.config ?? p.config;
+    const batch = p.method === 'idferm' ? `${queriesPerBatch(cmp.set.classes.length)} (2 per class)` : String(c.batchSize);
+    const opt = p.method === 'idferm' ? `SGD m0.9, lr ${c.idfermLearningRate}` : p.method === 'ddl' ? `Adam β1 0.5, lr ${c.learningRate}` : `${c.optimizer}, lr ${c.learningRate}`;
+    const width = p.method === 'idferm' ? `RML w${c.idfermRmlWidth}` : p.method === 'ddl' ? `PreAct w${c.ddlWidth}, crop ${c.ddlCrop}` : `${c.backbone} w${c.backboneWidth}`;
+    const run = cmp.runs[p.method];
+    return {
+      method: entry(p.method).label, variant: p.variant, network: width, init: initOf(p.method, c), 'batch': batch, optimiser: opt,
+      epochs: p.totalEpochs, parameters: analysis?.parameters[p.method] ?? null,
+      'train s': run ? Math.round(trainingSeconds(run)) : null, 'run s': run ? Math.round(Number(run.meta.seconds ?? NaN)) : null,
+    };
+  });
+}
+
+/** The data and protocol every method shares. */
+export function dataRow(cmp: ComparisonPlan, config: Config): Row {
+  return {
+    data: cmp.set.name, samples: cmp.set.labels.length, subjects: new Set(cmp.set.subjects).size, classes: cmp.set.classes.length,
+    image: `${cmp.scale.imageSize}×${cmp.scale.imageSize} grey`, folds: `${cmp.scale.folds} subject-independent (shared)`, epochs: cmp.scale.epochs,
+    seed: config.seed, confound: cmp.point.confound, 'pose ±°': cmp.point.pose, light: cmp.point.light,
+    'backbone init': String((config as unknown as Record<string, unknown>).backboneInit ?? 'scratch'), profile: config.profile,
+  };
+}
+
+export interface MethodResult {
+  method: string;
+  label: string;
+  /** per fold, % */
+  accuracy: number[];
+  macroF1: number[];
+  /** method − baseline, percentage points, per fold */
+  diffs: number[];
+  verdict: Verdict;
+  t: number;
+  p: number;
+  wins: number;
+}
+
+/** Per method: fold accuracies and macro-F1, the paired difference to the baseline (the shared rule) and the paired t-test. */
+export function methodResults(cmp: Comparison): MethodResult[] {
+  const base = cmp.runs.baseline;
+  if (!base) throw new Error('comparison: the baseline run is missing');
+  const baseAcc = new Map(finalAccuracies(base).map((a) => [a.fold, 100 * a.test_acc]));
+  return cmp.methods.filter((p) => cmp.runs[p.method]).map((p) => {
+    const run = cmp.runs[p.method];
+    const diffs = finalAccuracies(run).filter((a) => baseAcc.has(a.fold)).map((a) => 100 * a.test_acc - baseAcc.get(a.fold)!);
+    const d = pairedDifference(run, base);
+    const t = pairedTTest(diffs);
+    return {
+      method: p.method, label: entry(p.method).label, accuracy: foldAccuracies(run), macroF1: foldMacroF1(run, cmp.set.classes.length),
+      diffs, verdict: p.method === 'baseline' ? 'not run' : pairedVerdict(d), t: t.t, p: t.p, wins: d.wins,
+    };
+  });
+}
+
+/** The results table: accuracy and macro-F1 (mean ± sd over folds), paired difference to the baseline, paired t-test. */
+export function resultRows(results: MethodResult[]): Row[] {
+  return results.map((r) => {
+    const isBase = r.method === 'baseline';
+    return {
+      method: r.label, 'accuracy %': pm(r.accuracy), 'macro-F1 %': pm(r.macroF1), 'per fold %': r.accuracy.map((a) => a.toFixed(1)).join(' '),
+      'Δ vs baseline (pp)': isBase ? '' : `${signed(meanStd(r.diffs).mean)} ± ${meanStd(r.diffs).std.toFixed(1)}`,
+      'folds better': isBase ? '' : `${r.wins}/${r.diffs.length}`,
+      't': isBase ? '' : Number.isFinite(r.t) ? r.t.toFixed(2) : String(r.t),
+      'p (paired t)': isBase ? '' : Number.isNaN(r.p) ? 'n/a' : r.p.toFixed(3),
+      'beats baseline beyond fold noise': isBase ? '' : r.verdict,
+    };
+  });
+}
+
+/** Per-fold accuracy rows for the figure (fraction). */
+export const accuracyFigureRows = (results: MethodResult[]) =>
+  results.flatMap((r) => r.accuracy.map((acc, fold) => ({ method: r.label, fold, acc: acc / 100 })));
+
+// ---------------------------------------------------------------- model analysis
+
+export interface LeakageRow {
+  method: string;
+  fold: number;
+  feature: string;
+  dim: number;
+  accuracy: number;
+  chance: number;
+  subjects: number;
+  train: number;
+  test: number;
+}
+
+export interface ModelAnalysis {
+  /** trained parameters per method (every checkpointed part; frozen pretraining stages excluded) */
+  parameters: Record<string, number>;
+  /** identity-probe rows per method and fold, plus 'pixels' (the input itself) */
+  leakage: LeakageRow[];
+  file: string;
+  cached: boolean;
+}
+
+const PROBE = { steps: 300, learningRate: 0.05, l2: 1e-3 };
+
+/** Where the model analysis of a comparison is stored (keyed by its runs and the probe settings). */
+export function analysisFile(cmp: ComparisonPlan, seed: number, resultsDir = RESULTS_DIR): string {
+  const key = canonicalJson({ runs: cmp.methods.map((p) => p.runId), probe: PROBE, seed, version: 1 });
+  return path.join(resultsDir, 'comparison', `analysis-${createHash('sha256').update(key).digest('hex').slice(0, 12)}.csv`);
+}
+
+/**
+ * Reloads every fold model of every method: its parameter count, and the
+ * identity leakage of its expression features on the fold's test subjects
+ * (probe fitted on half of each subject's expressions, scored on the rest).
+ * The input pixels are probed the same way, as the level before any network.
+ * Stored, so figures are redrawn without the models.
+ */
+export async function analyseModels(cmp: Comparison, seed: number, opts: { resultsDir?: string; force?: boolean } = {}): Promise<ModelAnalysis> {
+  const file = analysisFile(cmp, seed, opts.resultsDir);
+  if (fs.existsSync(file) && !opts.force) return { ...readAnalysis(file), file, cached: true };
+  const rows: Row[] = [];
+  const folds = [...new Set(cmp.foldOf.filter((f) => f >= 0))].sort((a, b) => a - b);
+  const splits = new Map(folds.map((f) => {
+    const test = Int32Array.from(cmp.foldOf.flatMap((g, i) => (g === f ? [i] : [])));
+    return [f, { test, split: identitySplit(test, cmp.set.subjects, cmp.set.labels, seed + f) }] as const;
+  }));
+  const per = cmp.set.size * cmp.set.size * cmp.set.channels;
+  for (const [fold, { test, split }] of splits) {
+    const pixels = new Float32Array(test.length * per);
+    test.forEach((s, r) => pixels.set(cmp.set.images.subarray(s * per, (s + 1) * per), r * per));
+    const l = identityLeakage(pixels, per, test, cmp.set.subjects, split, PROBE);
+    rows.push({ method: 'pixels', fold, feature: 'input image', dim: per, params: 0, ...l });
+  }
+  const progress = progressLine();
+  for (const p of cmp.methods) {
+    const run = cmp.runs[p.method];
+    const method = getMethod(p.method);
+    for (const [fold, { test, split }] of splits) {
+      progress.update(`model analysis: ${p.method} fold ${fold + 1}/${folds.length}`);
+      const model = await loadFoldModel(run, fold, cmp.set, opts.resultsDir);
+      try {
+        const params = Object.values(model.parts).reduce((a, m) => a + m.countParams(), 0);
+        const feats = extractFeatures(model, cmp.set, test, method.inputs(run.config.options).test === 'pair');
+        const name = entry(p.method).feature;
+        const f = feats[name];
+        if (!f) throw new Error(`${p.method}: its features() has no '${name}' (it has ${Object.keys(feats).join(', ')}); update the comparison's feature name`);
+        const l = identityLeakage(f.data, f.dim, test, cmp.set.subjects, split, PROBE);
+        rows.push({ method: p.method, fold, feature: name, dim: f.dim, params, ...l });
+      } finally {
+        disposeModel(model);
+      }
+    }
+  }
+  progress.done(`model analysis: ${cmp.methods.length} methods × ${folds.length} folds`);
+  writeCsv(file, rows);
+  return { ...readAnalysis(file), file, cached: false };
+}
+
+function readAnalysis(file: string): Omit<ModelAnalysis, 'file' | 'cached'> {
+  const rows = readCsvRows(file);
+  const parameters: Record<string, number> = {};
+  for (const r of rows) if (r.method !== 'pixels') parameters[r.method as string] = r.params as number;
+  const leakage = rows.map((r) => ({
+    method: String(r.method), fold: r.fold as number, feature: String(r.feature), dim: r.dim as number, accuracy: r.accuracy as number,
+    chance: r.chance as number, subjects: r.subjects as number, train: r.train as number, test: r.test as number,
+  }));
+  return { parameters, leakage };
+}
+
+const leakLabel = (m: string) => (m === 'pixels' ? 'input pixels' : entry(m).label);
+
+/** One row per method: identity-probe accuracy (mean ± sd over folds) beside chance. */
+export function leakageRows(a: ModelAnalysis): Row[] {
+  const methods = [...new Set(a.leakage.map((r) => r.method))];
+  return methods.map((m) => {
+    const rs = a.leakage.filter((r) => r.method === m);
+    return {
+      features: leakLabel(m), vector: `${rs[0].feature} (${rs[0].dim}-d)`, 'probe accuracy %': pm(rs.map((r) => 100 * r.accuracy)),
+      'chance %': pm(rs.map((r) => 100 * r.chance)), 'per fold %': rs.map((r) => (100 * r.accuracy).toFixed(0)).join(' '),
+      'subjects per fold': rs.map((r) => r.subjects).join(' '), 'probe train/test': `${rs[0].train}/${rs[0].test}`,
+    };
+  });
+}
+
+export const leakageFigureRows = (a: ModelAnalysis) => a.leakage.map((r) => ({ method: leakLabel(r.method), fold: r.fold, accuracy: r.accuracy, chance: r.chance }));
+
+// ---------------------------------------------------------------- outside reference
+
+/** face-api's bundled expression model on every sample of the comparison's data (each sample is unseen by it). */
+export async function faceApiReference(cmp: ComparisonPlan): Promise<FaceApiScore> {
+  const model = await loadFaceApiExpression();
+  try {
+    const all = Int32Array.from(cmp.set.labels.keys());
+    return scoreFaceApi(model, cmp.set.images, cmp.set.size, cmp.set.channels, cmp.set.labels, cmp.set.classes, all);
+  } finally {
+    model.dispose();
+  }
+}
+
+// ---------------------------------------------------------------- controlled benchmark
+
+export const FACTORS = ['confound', 'pose', 'light'] as const;
+export type Factor = (typeof FACTORS)[number];
+
+/** Every (factor, level) of the benchmark with its data point: one factor moves, the others stay at the reference. */
+export function benchmarkPoints(config: Config): { factor: Factor; level: number; point: DataPoint }[] {
+  const ref = referencePoint(config);
+  const lists: Record<Factor, string> = { confound: config.comparisonConfoundLevels, pose: config.comparisonPoseLevels, light: config.comparisonLightLevels };
+  const setting: Record<Factor, string> = { confound: 'comparisonConfoundLevels', pose: 'comparisonPoseLevels', light: 'comparisonLightLevels' };
+  return FACTORS.flatMap((factor) => parseNumberList(lists[factor], setting[factor]).map((level) => ({ factor, level, point: { ...ref, [factor]: level } })));
+}
+
+const pointKey = (p: DataPoint) => `${p.confound}|${p.pose}|${p.light}`;
+
+export interface Benchmark {
+  points: { factor: Factor; level: number; point: DataPoint }[];
+  /** one comparison per distinct data point */
+  comparisons: Map<string, Comparison>;
+}
+
+/** Plans the benchmark's comparisons (one per distinct data point; no training). */
+export async function planBenchmark(config: Config, opts: { resultsDir?: string } = {}): Promise<{ points: Benchmark['points']; plans: Map<string, ComparisonPlan> }> {
+  const points = benchmarkPoints(config);
+  const methods = parseMethods(config.comparisonBenchMethods, 'comparisonBenchMethods');
+  const plans = new Map<string, ComparisonPlan>();
+  for (const { point } of points) {
+    if (!plans.has(pointKey(point))) plans.set(pointKey(point), await planComparison(config, methods, benchScale(config), point, opts));
+  }
+  return { points, plans };
+}
+
+/** Runs (or reuses) the benchmark. */
+export async function runBenchmark(config: Config, opts: { resultsDir?: string; log?: (line: string) => void } = {}): Promise<Benchmark> {
+  const { points, plans } = await planBenchmark(config, opts);
+  const comparisons = new Map<string, Comparison>();
+  let i = 0;
+  for (const [key, plan] of plans) {
+    i++;
+    comparisons.set(key, await runPlanned(plan, { ...opts, label: `level ${i}/${plans.size} (confound ${plan.point.confound}, pose ${plan.point.pose}, light ${plan.point.light})` }));
+  }
+  return { points, comparisons };
+}
+
+/** Accuracy per (factor, level, method): mean and sd over folds (fractions), for the table and the figure. */
+export function benchmarkRows(bench: Benchmark): { factor: Factor; level: number; method: string; acc_mean: number; acc_std: number; folds: number; run: string }[] {
+  return bench.points.flatMap(({ factor, level, point }) => {
+    const cmp = bench.comparisons.get(pointKey(point))!;
+    return cmp.methods.map((p) => {
+      const accs = finalAccuracies(cmp.runs[p.method]).map((a) => a.test_acc);
+      const { mean, std } = meanStd(accs);
+      return { factor, level, method: entry(p.method).label, acc_mean: mean, acc_std: std, folds: accs.length, run: p.runId };
+    });
+  });
+}
+
+/**
+ * Per factor and method: accuracy lost from the factor's lowest to its
+ * highest level, and whether the method loses less than the baseline,
+ * judged per fold with the shared paired rule.
+ */
+export function robustnessRows(bench: Benchmark): Row[] {
+  const out: Row[] = [];
+  for (const factor of FACTORS) {
+    const levels = bench.points.filter((p) => p.factor === factor).sort((a, b) => a.level - b.level);
+    if (levels.length < 2) continue;
+    const [lo, hi] = [levels[0], levels[levels.length - 1]];
+    const cmpLo = bench.comparisons.get(pointKey(lo.point))!, cmpHi = bench.comparisons.get(pointKey(hi.point))!;
+    const drops = (method: string) => {
+      const a = new Map(finalAccuracies(cmpLo.runs[method]).map((x) => [x.fold, 100 * x.test_acc]));
+      return finalAccuracies(cmpHi.runs[method]).filter((x) => a.has(x.fold)).map((x) => a.get(x.fold)! - 100 * x.test_acc);
+    };
+    const base = drops('baseline');
+    for (const p of cmpLo.methods) {
+      const d = drops(p.method);
+      const gain = summarizeDifferences(base.map((b, i) => b - d[i])); // > 0: the method loses less than the baseline
+      out.push({
+        factor, levels: `${lo.level} → ${hi.level}`, method: entry(p.method).label, 'accuracy lost (pp)': pm(d),
+        'loses less than baseline (pp)': p.method === 'baseline' ? '' : `${signed(gain.mean)} ± ${gain.std.toFixed(1)}`,
+        'more robust beyond fold noise': p.method === 'baseline' ? '' : pairedVerdict(gain),
+      });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- verdicts
+
+/** The notebook's questions, each answered from the stored numbers. */
+export function comparisonVerdicts(results: MethodResult[], bench: Benchmark | null, analysis: ModelAnalysis | null, faceApi: FaceApiScore | null): Row[] {
+  const out: Row[] = [];
+  const others = results.filter((r) => r.method !== 'baseline');
+  const beat = others.filter((r) => r.verdict === 'yes');
+  const worse = others.filter((r) => pairedVerdict(summarizeDifferences(r.diffs.map((x) => -x))) === 'yes');
+  out.push({
+    question: 'Does any method beat the baseline beyond fold noise (mean Δ − sd > 0)?',
+    numbers: others.map((r) => `${r.label} ${signed(meanStd(r.diffs).mean)} ± ${meanStd(r.diffs).std.toFixed(1)} pp`).join('; '),
+    answer: beat.length ? `yes: ${beat.map((r) => r.label).join(', ')}` : 'no',
+  });
+  out.push({ question: 'Does any method fall below the baseline beyond fold noise?', numbers: '(same differences)', answer: worse.length ? `yes: ${worse.map((r) => r.label).join(', ')}` : 'no' });
+  const sig = others.filter((r) => r.p < 0.05);
+  out.push({
+    question: 'Is any difference to the baseline significant in a paired t-test (p < 0.05, two-sided)?',
+    numbers: others.map((r) => `${r.label} p = ${Number.isNaN(r.p) ? 'n/a' : r.p.toFixed(3)}`).join('; '),
+    answer: sig.length ? `yes: ${sig.map((r) => r.label).join(', ')} (${others.length} tests, no multiplicity correction)` : 'no',
+  });
+  const ranked = [...results].sort((a, b) => meanStd(b.accuracy).mean - meanStd(a.accuracy).mean);
+  if (ranked.length >= 2) {
+    const [top, next] = ranked;
+    const d = summarizeDifferences(top.accuracy.map((a, i) => a - next.accuracy[i]));
+    out.push({
+      question: 'Is the most accurate method ahead of the runner-up beyond fold noise?',
+      numbers: `${top.label} ${pm(top.accuracy)} % vs ${next.label} ${pm(next.accuracy)} %; paired ${signed(d.mean)} ± ${d.std.toFixed(1)} pp`,
+      answer: pairedVerdict(d) === 'yes' ? `yes: ${top.label}` : `no: ${top.label} leads by less than the fold spread`,
+    });
+  }
+  if (bench) {
+    for (const factor of FACTORS) {
+      const rows = robustnessRows(bench).filter((r) => r.factor === factor);
+      if (!rows.length) continue;
+      const robust = rows.filter((r) => r['more robust beyond fold noise'] === 'yes');
+      const base = rows.find((r) => r.method === 'Baseline');
+      // losing accuracy needs some to lose: below two binomial standard errors above chance, a drop is noise
+      const learnt = bench.points.filter((p) => p.factor === factor).some(({ point }) => {
+        const c = bench.comparisons.get(pointKey(point))!;
+        const chance = 1 / c.set.classes.length, n = c.set.labels.length;
+        return Object.values(c.runs).some((run) => pooledAccuracy(run) > chance + 2 * Math.sqrt((chance * (1 - chance)) / n));
+      });
+      out.push({
+        question: `As ${factor === 'confound' ? 'the identity confound' : factor === 'pose' ? 'the pose range' : 'the illumination range'} grows (${rows[0].levels}), does any method lose less accuracy than the baseline beyond fold noise?`,
+        numbers: `baseline loses ${base?.['accuracy lost (pp)'] ?? 'n/a'} pp; ${rows.filter((r) => r.method !== 'Baseline').map((r) => `${r.method} ${r['accuracy lost (pp)']}`).join('; ')}`,
+        answer: !learnt ? 'unclear: no method is above chance at any of these levels' : robust.length ? `yes: ${robust.map((r) => r.method).join(', ')}` : 'no',
+      });
+    }
+  }
+  if (analysis) {
+    const leak = (m: string) => analysis.leakage.filter((r) => r.method === m);
+    const base = leak('baseline');
+    const less = [...new Set(analysis.leakage.map((r) => r.method))].filter((m) => m !== 'baseline' && m !== 'pixels').filter((m) => {
+      const mine = leak(m);
+      return pairedVerdict(summarizeDifferences(base.map((b, i) => 100 * (b.accuracy - mine[i].accuracy)))) === 'yes';
+    });
+    out.push({
+      question: 'Do the disentangling methods\' expression features carry less identity than the baseline\'s (probe accuracy, per fold)?',
+      numbers: leakageRows(analysis).map((r) => `${r.features} ${r['probe accuracy %']} %`).join('; ') + ` (chance ${pm(base.map((r) => 100 * r.chance))} %)`,
+      answer: less.length ? `yes: ${less.map(leakLabel).join(', ')}` : 'no',
+    });
+    const atChance = [...new Set(analysis.leakage.map((r) => r.method))].filter((m) => m !== 'pixels').filter((m) => {
+      const rs = leak(m);
+      const { mean, std } = meanStd(rs.map((r) => r.accuracy - r.chance));
+      return mean - std <= 0;
+    });
+    out.push({ question: 'Whose expression features are at chance for identity (mean − sd above chance ≤ 0)?', numbers: '(same probe)', answer: atChance.length ? atChance.map(leakLabel).join(', ') : 'none' });
+  }
+  if (faceApi && faceApi.mappable) {
+    const se = Math.sqrt((faceApi.chanceRestricted * (1 - faceApi.chanceRestricted)) / faceApi.mappable);
+    const above = faceApi.accuracyRestricted > faceApi.chanceRestricted + 2 * se;
+    out.push({
+      question: 'Does the off-the-shelf face-api model read our faces above chance?',
+      numbers: `${(100 * faceApi.accuracyRestricted).toFixed(1)} % on ${faceApi.mappable} mappable samples (chance ${(100 * faceApi.chanceRestricted).toFixed(1)} %, 2 s.e. ${(200 * se).toFixed(1)} pp)`,
+      answer: above ? 'yes' : 'no',
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- figures from stored results
+
+export interface ComparisonFigure {
+  figure: string;
+  file: string;
+  paperFigure: string;
+  source: string;
+}
+
+/**
+ * Redraws notebook 06's figures from stored results only (used by
+ * `npm run figures` and notebook 07): a figure whose runs or analysis are
+ * not stored is listed as missing.
+ */
+export async function redrawComparisonFigures(config: Config, draw: (spec: import('../figures/render').FigureSpec, name: string) => Promise<string>, opts: { resultsDir?: string } = {}): Promise<ComparisonFigure[]> {
+  const { accuracyByMethodSpec, factorCurvesSpec, leakageSpec } = await import('../figures/comparison');
+  const out: ComparisonFigure[] = [];
+  const missing = (figure: string, what: string, source: string) => out.push({ figure, paperFigure: 'none (cross-paper comparison)', source, file: `missing: run notebook 06 first (${what})` });
+  const plan = await planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config), referencePoint(config), opts);
+  const source = plan.methods.map((p) => p.runId).join(', ');
+  const incomplete = plan.methods.filter((p) => !isComplete(p.dir));
+  if (incomplete.length) {
+    missing('comparison/accuracy', `no complete run ${incomplete.map((p) => p.runId).join(', ')}`, source);
+    missing('comparison/leakage', 'the main comparison is not complete', source);
+  } else {
+    const cmp: Comparison = { ...plan, runs: Object.fromEntries(plan.methods.map((p) => [p.method, loadRun(p.dir)])) };
+    out.push({ figure: 'comparison/accuracy', paperFigure: 'none (cross-paper comparison)', source, file: await draw(accuracyByMethodSpec(accuracyFigureRows(methodResults(cmp)), 1 / plan.set.classes.length), 'comparison/accuracy') });
+    const file = analysisFile(plan, config.seed, opts.resultsDir);
+    if (fs.existsSync(file)) {
+      out.push({ figure: 'comparison/leakage', paperFigure: 'none (identity leakage)', source: path.basename(file), file: await draw(leakageSpec(leakageFigureRows({ ...readAnalysis(file), file, cached: true })), 'comparison/leakage') });
+    } else missing('comparison/leakage', `no stored model analysis ${path.basename(file)}`, source);
+  }
+  const { points, plans } = await planBenchmark(config, opts);
+  const benchIds = [...plans.values()].flatMap((p) => p.methods);
+  const lacking = benchIds.filter((p) => !isComplete(p.dir));
+  if (lacking.length) {
+    missing('comparison/benchmark', `no complete run ${lacking.map((p) => p.runId).join(', ')}`, benchIds.map((p) => p.runId).join(', '));
+  } else {
+    const comparisons = new Map([...plans].map(([k, p]) => [k, { ...p, runs: Object.fromEntries(p.methods.map((m) => [m.method, loadRun(m.dir)])) }]));
+    out.push({ figure: 'comparison/benchmark', paperFigure: 'none (controlled benchmark)', source: `${benchIds.length} runs`, file: await draw(factorCurvesSpec(benchmarkRows({ points, comparisons })), 'comparison/benchmark') });
+  }
+  return out;
+}
