@@ -153,3 +153,14 @@ test('a stored fold model reproduces the stored predictions and gives features, 
   await assert.rejects(loadFoldModel(run, 7, set, root), /no checkpoint for fold 7/);
   fs.rmSync(root, { recursive: true });
 });
+
+test('a run id depends on what the run computes: the data it saw, not which other runs a notebook lists', () => {
+  const config = loadConfig({ FER_PROFILE: 'smoke' });
+  const set = tinySet();
+  const id = (c: typeof config, s = set) => planRun({ config: c, method: 'idferm', variant: 'idferm', set: s }).runId;
+  const listed = loadConfig({ FER_PROFILE: 'smoke', FER_IDFERM_LAMBDAS: '0,0.5,1', FER_IDFERM_VARIANTS: 'idferm', FER_COMPARISON_METHODS: 'baseline' });
+  assert.equal(id(listed), id(config), 'editing a notebook list retrained its runs');
+  assert.notEqual(id(loadConfig({ FER_PROFILE: 'smoke', FER_IDFERM_EPOCHS: '3' })), id(config));
+  const redrawn = { ...set, images: set.images.map((v, i) => (i === 0 ? 1 - v : v)) };
+  assert.notEqual(id(config, redrawn), id(config), 'a changed dataset with the same name reused the old runs');
+});

@@ -123,6 +123,25 @@ export async function loadDataset(config: Config, opts: { synfer?: Partial<Synfe
   return loadManifestSet(file, { size: config.imageSize, channels, name: `${config.dataset}-${config.imageSize}px-${channels === 1 ? 'g' : 'c'}` });
 }
 
+const fingerprints = new WeakMap<FerSet, string>();
+
+/**
+ * A short hash of what a set holds (pixels, references, labels, subjects):
+ * stored runs are keyed by it, so a redrawn or edited dataset with the same
+ * name never reuses results trained on the old one.
+ */
+export function setFingerprint(set: FerSet): string {
+  let f = fingerprints.get(set);
+  if (!f) {
+    const h = createHash('sha256');
+    for (const a of [set.images, set.neutral ?? new Float32Array(0), set.labels]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    h.update(JSON.stringify([set.classes, set.subjects]));
+    f = h.digest('hex').slice(0, 16);
+    fingerprints.set(set, f);
+  }
+  return f;
+}
+
 const resolveFrom = (dir: string, p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));
 
 /** Reads a manifest and its images into a FerSet, through the disk cache. */

@@ -45,7 +45,7 @@ export interface RunConfig extends RunSettings {
   /** pace lengths used to label epochs (equal to spl.paceEpochs for SPL runs) so runs without SPL can be compared at the same pace boundaries */
   paceEpochs: number[];
   /** the data the run trained on (added by the runner, part of the run's hash) */
-  data?: { name: string; samples: number; size: number; channels: number; classes: string[] };
+  data?: { name: string; samples: number; size: number; channels: number; classes: string[]; fingerprint: string };
 }
 
 export interface BuildContext {

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config';
-import type { FerSet } from '../data/dataset';
+import { type FerSet, setFingerprint } from '../data/dataset';
 import { officialSplit, subjectFolds } from '../data/folds';
 import { writeFileAtomic } from '../data/manifest';
 import { paceRows } from '../train/spl';
@@ -89,7 +89,7 @@ export function planRun(opts: Pick<RunOptions, 'config' | 'method' | 'variant' |
   const method = getMethod(opts.method);
   const config = resolveRunConfig(opts.config, method, opts.variant ?? method.defaultVariant, opts.options);
   const withData: RunConfig = opts.set
-    ? { ...config, data: { name: opts.set.name, samples: opts.set.labels.length, size: opts.set.size, channels: opts.set.channels, classes: opts.set.classes } }
+    ? { ...config, data: { name: opts.set.name, samples: opts.set.labels.length, size: opts.set.size, channels: opts.set.channels, classes: opts.set.classes, fingerprint: setFingerprint(opts.set) } }
     : config;
   return { method, config: withData, runId: runIdFor(withData), dir: runDirFor(withData, opts.resultsDir ?? RESULTS_DIR) };
 }

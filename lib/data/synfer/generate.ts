@@ -21,7 +21,7 @@ import { CLASS_ORDER, CKPLUS_CLASSES, type Expression } from '../classes';
 import { type ManifestRow, writeFileAtomic, writeManifest } from '../manifest';
 import { pick, rng, shuffled, uniform } from '../random';
 import { activation, drawSubject, LOOK_ALIKE, type Subject, subjectColumns } from './face';
-import { CLEAN, type Corruption, faceSvg, type Finish, FRONTAL_VIEW, LIGHT_DIRECTIONS, rasterise, type View } from './render';
+import { CLEAN, type Corruption, faceSvg, type Finish, FRONTAL_VIEW, LIGHT_DIRECTIONS, rasterise, type View, VIEW_SIDE } from './render';
 
 export interface SynferOptions {
   mode: 'lab' | 'wild';
@@ -100,9 +100,12 @@ export function resolveSynferOptions(partial: Partial<SynferOptions>): SynferOpt
   return o;
 }
 
-/** Short hash of the options, naming the folder a set is cached in. */
+/** Version of the drawing: bumped when the same options draw different images, so stored sets are redrawn. */
+export const SYNFER_VERSION = 2;
+
+/** Short hash of the options and the drawing version, naming the folder a set is cached in. */
 export function synferHash(o: SynferOptions): string {
-  return createHash('sha256').update(JSON.stringify(o, Object.keys(o).sort())).digest('hex').slice(0, 10);
+  return createHash('sha256').update(`v${SYNFER_VERSION}:`).update(JSON.stringify(o, Object.keys(o).sort())).digest('hex').slice(0, 10);
 }
 
 /** A readable set name, e.g. 'synfer-s60-64px-g-seed1' (+ layout and hash when not the lab defaults). */
@@ -141,7 +144,7 @@ function viewColumns(v: View, f: Finish, o: SynferOptions): Record<string, strin
   return {
     yaw: r3(v.yaw), pitch: v.pitch, roll: v.roll, pose_bin: o.pose > 0 ? Math.round((v.yaw / o.pose) * 2) + 2 : 2,
     light_dir: v.light, light_bin: LIGHT_DIRECTIONS.indexOf(v.light), light_strength: v.lightStrength,
-    shift_x: r3((v.shiftX * o.size) / 84), shift_y: r3((v.shiftY * o.size) / 84), background: v.background,
+    shift_x: r3((v.shiftX * o.size) / VIEW_SIDE), shift_y: r3((v.shiftY * o.size) / VIEW_SIDE), background: v.background,
     brightness: r3(f.brightness), contrast: r3(f.contrast), blur_sigma: r3(f.blur), noise_sigma: r3(f.noise),
   };
 }
@@ -167,7 +170,7 @@ function plan(o: SynferOptions): Planned[] {
           const isPeak = frame >= o.frames - 3;
           const ramp = Math.min(1, frame / (o.frames - 3));
           const intensity = frame === 0 ? 0 : Math.max(0.05, Math.min(1, peak * ramp + (isPeak ? uniform(r, -0.05, 0.05) : 0)));
-          const jitter = 2 * (84 / 64); // ±2 px at 64 px (the image shows 84 canvas units)
+          const jitter = 2 * (VIEW_SIDE / 64); // ±2 px at 64 px
           const view: View = frame === 0 ? session : { ...session, shiftX: uniform(r, -jitter, jitter), shiftY: uniform(r, -jitter, jitter) };
           const finish: Finish = {
             ...CLEAN, key: `${o.seed}:${sequence}:${frame}`,
@@ -292,7 +295,7 @@ export async function generateSynfer(dir: string, partial: Partial<SynferOptions
     const rows = planned.flatMap((p) => (p.row ? [p.row] : []));
     writeManifest(path.join(tmp, 'manifest.csv'), rows);
     writeFileAtomic(path.join(tmp, 'synfer.json'), JSON.stringify({
-      generator: 'synfer', version: 1, name: synferName(o), hash: synferHash(o), options: o,
+      generator: 'synfer', version: SYNFER_VERSION, name: synferName(o), hash: synferHash(o), options: o,
       counts: { subjects: subjects.length, images: planned.length, rows: rows.length },
     }, null, 2) + '\n');
     if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });

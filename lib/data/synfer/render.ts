@@ -51,8 +51,16 @@ const mix = (a: Rgb, b: Rgb, t: number): Rgb => a.map((v, i) => v + (b[i] - v) *
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 const f1 = (v: number) => (Math.round(v * 100) / 100).toString();
 const DARK: Rgb = [40, 30, 30];
-/** The part of the 100 x 100 canvas an image shows: the face fills it, as in landmark-cropped datasets. */
-const VIEWBOX = [8, 8, 84, 84] as const;
+/**
+ * The part of the 100 x 100 canvas an image shows: brows to chin and cheek
+ * to cheek, as in landmark-cropped datasets, so the expression regions get
+ * as many pixels as they would in a real face crop.
+ */
+const VIEWBOX = [19, 22, 62, 62] as const;
+/** Canvas units across the image (shifts in pixels = units * size / VIEW_SIDE). */
+export const VIEW_SIDE = VIEWBOX[2];
+/** Thinnest stroke, in output pixels: thinner lines fade into the skin when rasterised at lite sizes. */
+const MIN_STROKE_PX = 0.8;
 
 /**
  * SVG of one face, and the regions of interest in image coordinates.
@@ -73,7 +81,9 @@ export function faceSvg(s: Subject, a: Record<ActionUnit, number>, view: View, s
   const W = s.faceWidth, H = s.faceHeight + 2.5 * Math.max(0, a.jawDrop);
   const skinDark = mix(s.skin, [60, 40, 30], 0.35);
   const parts: string[] = [];
+  const thinnest = (MIN_STROKE_PX * VIEWBOX[2]) / size;
   const line = (pts: [number, number][], width: number, color: Rgb, opacity = 1) => {
+    width = Math.max(width, thinnest);
     if (opacity <= 0.02) return;
     const [p0, ...rest] = pts;
     let d = `M${pt(p0)}`;
@@ -134,7 +144,7 @@ export function faceSvg(s: Subject, a: Record<ActionUnit, number>, view: View, s
     const ex = cx + side * s.eyeSpacing, ey = s.eyeY;
     const inC = P(ex - side * ew, ey, 14), outC = P(ex + side * ew, ey, 13);
     const upC = P(ex, ey - 2 * open, 15), loC = P(ex, ey + 2 * lower, 15);
-    parts.push(`<path d="M${pt(inC)} Q${pt(upC)} ${pt(outC)} Q${pt(loC)} ${pt(inC)} Z" fill="rgb(238,236,230)" stroke="${rgb(DARK)}" stroke-width="0.7"/>`);
+    parts.push(`<path d="M${pt(inC)} Q${pt(upC)} ${pt(outC)} Q${pt(loC)} ${pt(inC)} Z" fill="rgb(238,236,230)" stroke="${rgb(DARK)}" stroke-width="${f1(Math.max(0.7, thinnest))}"/>`);
     const iris = P(ex, ey + 0.2, 15);
     const ir = Math.min(ew * 0.45, open + lower * 0.6) * Math.cos(yaw) ** 0.5;
     parts.push(`<circle cx="${f1(iris[0])}" cy="${f1(iris[1])}" r="${f1(ir)}" fill="${rgb(s.iris)}"/>`);
