@@ -113,8 +113,8 @@ export const PARAMETERS = {
   gndlEpochs: param('notebook 03 (GNDL): training epochs per fold (the paper: 150)', 1, 8, 150),
   gndlBatchSize: param('notebook 03 (GNDL): batch size in pairs (the baseline: images; the paper: 128, spec G9)', 16, 16, 128),
   gndlBackboneWidth: param('notebook 03 (GNDL): base filter count of the lite backbone (ResNet-18 ignores it)', 4, 8, 64),
-  gndlVariants: param('notebook 03 (GNDL): comma-separated variants the notebook runs (lite: the must-hold comparisons of spec 10.3)', 'baseline,gndl', 'baseline,gndl,gndl-lambda0,oracle-ndf',
-    'baseline,gndl,gndl-lambda0,no-nfg,aux-no-subtract,no-pair-bn,oracle-ndf'),
+  gndlVariants: param('notebook 03 (GNDL): comma-separated variants the notebook runs (lite: the must-hold comparisons of spec 10.3)', 'baseline,gndl', 'baseline,gndl,gndl-lambda0,no-neutral-in-batch,oracle-ndf',
+    'baseline,gndl,gndl-lambda0,no-nfg,aux-no-subtract,no-pair-bn,no-neutral-in-batch,oracle-ndf'),
   gndlLambdas: param('notebook 03 (GNDL): comma-separated λ values of the sensitivity sweep (Fig. 7); each has a variant gndl-lambda<λ>', '', '0,1,5,20', '0.1,0.5,1,2,5,10,20,100'),
   backboneInit: param('how the backbones of the baseline, SPNDL and GNDL start: scratch (seeded random weights, or pretrainedWeights when set) or id-pre (the identity pretraining of lib/experiments/id-pretrain.ts, spndl spec 10.1; contradicts pretrainedWeights)',
     'scratch', 'scratch', 'scratch', ['scratch', 'id-pre']),
@@ -142,8 +142,15 @@ export const PARAMETERS = {
 
 type Params = typeof PARAMETERS;
 
-/** Parameters that do not change what a run computes: left out of stored run configurations and their hashes. */
-export const NOT_RUN_SETTINGS = ['force', 'benchSteps'] as const;
+/**
+ * Parameters that do not change what a run computes: left out of stored run
+ * configurations and their hashes. The lists of variants, sweep values and
+ * levels only choose which runs a notebook makes, so editing them never
+ * retrains the runs it already has.
+ */
+export const NOT_RUN_SETTINGS = ['force', 'benchSteps',
+  'gndlVariants', 'gndlLambdas', 'idfermVariants', 'idfermHngVariants', 'idfermLambdas', 'idfermSlopes', 'ddlVariants', 'ddlSeeds',
+  'comparisonMethods', 'comparisonBenchMethods', 'comparisonConfoundLevels', 'comparisonPoseLevels', 'comparisonLightLevels'] as const;
 export type RunSettings = Omit<Config, (typeof NOT_RUN_SETTINGS)[number]>;
 
 /** Papers whose notebooks have their own parameters, named with the paper as prefix (spndlFolds, ddlEpochs, ...); notebook 06's 'comparison' parameters too (mapped onto the shared ones before a run). */
