@@ -63,6 +63,8 @@ export const PARAMETERS = {
   spndlPaceEpochs: param('notebook 02 (SPNDL): epochs per SPL pace, 6 paces (the paper: 250 epochs, read as 30,30,30,30,30,100; spec 3.3); runs without SPL train as many epochs', '1,1,1,1,1,1', '2,2,2,2,2,6', '30,30,30,30,30,100'),
   spndlBackboneWidth: param('notebook 02 (SPNDL): base filter count of the lite backbone (ResNet-18 ignores it)', 4, 8, 64),
   spndlNoise: param('notebook 02 (SPNDL): SynFER share of rows with a flipped label, and the same share corrupted (spec 10.1 noiseRate/2 each; real datasets ignore it)', 0.05, 0.05, 0),
+  spndlScaleSubjects: param('notebook 02 (SPNDL): SynFER subjects of its check at a CK+-like scale (baseline vs NDF; CK+ has 118 subjects); 0 skips it, real datasets ignore it', 12, 60, 0),
+  spndlScalePaceEpochs: param('notebook 02 (SPNDL): epochs per pace of that check (its runs have no SPL and train their sum)', '1,1,1,1,1,1', '2,2,2,2,2,2', ''),
   ddlImageSize: param('notebook 05 (DDL): image side before the random crop (replaces imageSize there; the paper resizes to 100)', 24, 32, 100),
   ddlCrop: param('notebook 05 (DDL): side of the random (training) / centre (test) crop fed to the networks (the paper: 90)', 20, 28, 90),
   ddlWidth: param('notebook 05 (DDL): base filter count of the PreAct trunk, channels [w,w,2w,4w,8w] (the paper: 64)', 4, 6, 64),

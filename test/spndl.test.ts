@@ -11,7 +11,7 @@ import { neutralDisentangled, pairedForward, pairedNdf } from '../lib/models/pai
 import { buildSpndlNet } from '../lib/models/spndl';
 import { getMethod } from '../lib/experiments/methods';
 import { pairedDifference } from '../lib/analysis/paired';
-import { claimVerdicts, exclusionRows, ndfEmbedding, paperComparison, runSpndlStudy, snapshotFile, spndlConfig, variantSummary } from '../lib/experiments/spndl-study';
+import { claimVerdicts, exclusionRows, ndfEmbedding, paperComparison, runSpndlStudy, snapshotFile, spndlConfig, spndlScaleConfig, variantSummary } from '../lib/experiments/spndl-study';
 import { frameRows } from '../lib/results/store';
 import { linkedVariants } from '../lib/results/paper-tables';
 import { tinyFolds, tinySet } from './tiny-set';
@@ -159,4 +159,15 @@ test('a tiny study: class-wise SPL selects ceil(rho·n_k) per class and all at t
   assert.deepEqual([...new Set(emb.points.map((p) => p.pace))], ['start of pace 2', 'start of pace 5']);
   assert.ok(emb.points.every((p) => Number.isFinite(p.x as number) && Number.isFinite(p.y as number)));
   fs.rmSync(root, { recursive: true });
+});
+
+test('the larger-scale check changes only the subject count and epochs, and is off for real data or 0 subjects', () => {
+  const lite = loadConfig({ FER_PROFILE: 'lite' });
+  const scale = spndlScaleConfig(lite)!;
+  const base = spndlConfig(lite);
+  assert.equal(scale.subjects, lite.spndlScaleSubjects);
+  assert.equal(scale.epochs, 12);
+  for (const k of ['imageSize', 'folds', 'backboneWidth', 'synferLabelNoise', 'synferCorrupt'] as const) assert.equal(scale[k], base[k], k);
+  assert.equal(spndlScaleConfig(loadConfig({ FER_PROFILE: 'lite', FER_SPNDL_SCALE_SUBJECTS: '0' })), null);
+  assert.equal(spndlScaleConfig(loadConfig({ FER_PROFILE: 'lite', FER_DATASET: 'ckplus' })), null);
 });

@@ -58,6 +58,20 @@ export function spndlConfig(config: Config): Config {
   });
 }
 
+/** Variants of the check at a larger subject count: the central claim only (NDF against the target-only baseline). */
+export const SCALE_VARIANTS = ['baseline', 'ndf'];
+
+/**
+ * Notebook 02's settings with spndlScaleSubjects SynFER subjects (and
+ * spndlScalePaceEpochs): the lite matrix has 16 subjects, too few for
+ * expression to generalise across faces; null when the check is off or the
+ * data is a real dataset.
+ */
+export function spndlScaleConfig(config: Config): Config | null {
+  if (config.dataset !== 'synfer' || config.spndlScaleSubjects <= 0) return null;
+  return spndlConfig({ ...config, spndlSubjects: config.spndlScaleSubjects, spndlPaceEpochs: config.spndlScalePaceEpochs || config.spndlPaceEpochs });
+}
+
 /** The variants the data supports (the paired ones need neutral frames). */
 export const spndlVariants = (set: FerSet): string[] => [...(set.neutral ? LAB_VARIANTS : WILD_VARIANTS)];
 
