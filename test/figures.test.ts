@@ -29,7 +29,7 @@ after(() => fs.rmSync(root, { recursive: true, force: true }));
 test('regenerateFigures draws the figures whose runs are stored and lists the others as missing', async () => {
   const rows = await regenerateFigures(config, { resultsDir: results, figuresDir: figures, papers: ['gndl'], sets: { gndl: set } });
   const by = Object.fromEntries(rows.map((r) => [r.figure, r]));
-  assert.deepEqual(Object.keys(by).sort(), ['gndl/curves', 'gndl/fig6-confusion', 'gndl/fig7-lambda', 'gndl/fig8-deviations']);
+  assert.deepEqual(Object.keys(by).sort(), ['gndl/curves', 'gndl/fig6-confusion', 'gndl/fig7-lambda', 'gndl/fig8-deviations', 'gndl/fig9-hard-samples']);
   for (const name of ['gndl/curves', 'gndl/fig6-confusion', 'gndl/fig8-deviations']) {
     assert.equal(by[name].source, runId);
     assert.equal(path.resolve(PROJECT_ROOT, by[name].file), path.join(figures, `${name}.svg`));

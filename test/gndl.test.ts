@@ -20,7 +20,9 @@ import { resolveRunConfig } from '../lib/experiments/settings';
 import { buildNfg, DEFAULT_NFG, nearestUpsample2x, neutralLoss, nfgLayerRows, stopGradient } from '../lib/models/gndl';
 import { paperTable } from '../lib/results/paper-tables';
 import { linkedVariants } from '../lib/results/paper-tables';
-import { frameRows } from '../lib/results/store';
+import { frameRows, type StoredRun } from '../lib/results/store';
+import { hardSampleGrid, hardSamples } from '../lib/figures/gndl';
+import * as dfd from 'danfojs-node';
 import { disposeBatch, makeBatch } from '../lib/train/batches';
 import { rng } from '../lib/data/random';
 import { dataInfo, disposeModel } from '../lib/train/trainer';
@@ -145,6 +147,32 @@ test('with both stop-gradients L_neu sends nothing into the backbone (separate B
   disposeBatch(batch);
 });
 
+test('no-neutral-in-batch: the neutral images neither shape the BN statistics nor pass L_neu gradient into the backbone; with joint BN they do', () => {
+  const batch = makeBatch(set, allSamples.subarray(0, 8), true);
+  const noise = { ...batch, neutral: tf.randomUniform(batch.neutral!.shape, 0, 1, 'float32', 5) as tf.Tensor4D };
+  // BN moving statistics are the backbone's non-trainable weights
+  const movingStats = (m: MethodModel) => JSON.stringify(m.parts.backbone.nonTrainableWeights.map((w) => Array.from(w.read().dataSync())));
+  const statsAfter = (variant: string, b: Batch) => {
+    const m = build(variant, { augment: false });
+    step(m, b);
+    const s = movingStats(m);
+    disposeModel(m);
+    return s;
+  };
+  assert.equal(statsAfter('no-neutral-in-batch', noise), statsAfter('no-neutral-in-batch', batch), 'neutral images out of the BN statistics');
+  assert.notEqual(statsAfter('gndl', noise), statsAfter('gndl', batch), 'joint BN reads the neutral images');
+  const backboneAfter = (opts: Record<string, OptionValue>) => {
+    const m = build('no-neutral-in-batch', { augment: false, trainSubtract: 'none', testSubtract: 'none', ...opts });
+    step(m, batch);
+    const w = JSON.stringify(weights(m.parts.backbone));
+    disposeModel(m);
+    return w;
+  };
+  assert.equal(backboneAfter({ lambda: 5, nfgInputStopGrad: true }), backboneAfter({ lambda: 0 }), 'no gradient through the L_neu targets');
+  tf.dispose(noise.neutral);
+  disposeBatch(batch);
+});
+
 test('training steps leak no tensors', () => {
   const m = build('gndl');
   const batch = makeBatch(set, allSamples.subarray(0, 8), true);
@@ -169,4 +197,20 @@ test('on a tiny set L_neu falls over training, and the same seed gives the same 
   const strip = (x: typeof a) => frameRows(x.results).map(({ images_per_s: _s, run: _r, ...rest }) => rest);
   assert.deepEqual(strip(b), strip(a));
   fs.rmSync(root, { recursive: true });
+});
+
+test('Fig. 9 hard samples: baseline wrong and GNDL right on the same fold, one per subject, most confident first; a grid row each', async () => {
+  const run = (runId: string, rows: [number, number, string, number, number, number][]) => ({
+    runId, predictions: new dfd.DataFrame(rows.map(([fold, sample, subject, label, prediction, loss]) => ({ fold, sample, subject, label, prediction, loss }))),
+  }) as unknown as StoredRun;
+  const classes = ['anger', 'happy', 'sad'];
+  const base = run('b', [[0, 0, 's1', 0, 1, 2], [0, 1, 's1', 1, 2, 2], [1, 2, 's2', 2, 0, 2], [1, 3, 's2', 0, 0, 1], [1, 4, 's3', 1, 0, 2]]);
+  const gndl = run('g', [[0, 0, 's1', 0, 0, 0.5], [0, 1, 's1', 1, 1, 0.1], [1, 2, 's2', 2, 2, 0.9], [1, 3, 's2', 0, 1, 3], [1, 4, 's3', 1, 2, 3]]);
+  const hard = hardSamples(base, gndl, classes);
+  assert.deepEqual(hard.map((h) => [h.sample, h.truth, h.baseline, h.gndl]), [[1, 'happy', 'sad', 'happy'], [2, 'sad', 'anger', 'sad']]);
+  assert.ok(Math.abs(hard[0].pGndl - Math.exp(-0.1)) < 1e-9);
+  assert.throws(() => hardSamples(run('b2', [[0, 0, 's1', 0, 1, 2]]), gndl, classes), /sample 0:1 of g is not in b2/);
+  const png = await hardSampleGrid(set, hard.map((h) => ({ ...h, sample: h.sample % set.labels.length })));
+  assert.ok(png.length > 100 && png.subarray(1, 4).toString() === 'PNG');
+  await assert.rejects(hardSampleGrid(set, []), /no sample/);
 });

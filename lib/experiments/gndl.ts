@@ -7,7 +7,8 @@
  * Total loss L_cls + λ·L_neu (Eq. 11, λ = 5), one Adam over every part.
  *
  * The variants are the paper's model, its baseline and the ablations of
- * spec §8 (λ = 0, no NFG, no subtraction, separate BN, real-neutral oracle,
+ * spec §8 (λ = 0, no NFG, no subtraction, separate BN, no neutral images in
+ * the training batch, real-neutral oracle,
  * teacher forcing, stop-gradients, and the λ sweep of Fig. 7).
  * @see notebooks/03-gndl.ipynb
  */
@@ -32,7 +33,7 @@ export const GNDL_SWEEP_LAMBDAS = [0, 0.1, 0.5, 1, 2, 5, 10, 20, 100] as const;
 export const gndlVariantFor = (lambda: number) => (lambda === 5 ? 'gndl' : `gndl-lambda${lambda}`);
 
 export interface GndlOptions {
-  pairs: 'joint' | 'separate' | 'none';
+  pairs: 'joint' | 'separate' | 'exam-only' | 'none';
   nfg: boolean;
   lambda: number;
   trainSubtract: SubtractMode;
@@ -97,9 +98,11 @@ function buildGndl(ctx: BuildContext): MethodModel {
       let logits: tf.Tensor2D | undefined;
       const loss = optimizer.step(() => {
         // joint BN (Eqs. 4–6) or separate forwards: lib/models/paired.ts, shared with SPNDL
-        const paired = o.pairs === 'none' ? null : pairedForward(backbone, aug.target, aug.neutral!, true, { pairNorm: o.pairs });
+        const paired = o.pairs === 'joint' || o.pairs === 'separate' ? pairedForward(backbone, aug.target, aug.neutral!, true, { pairNorm: o.pairs }) : null;
         const exam = paired ? paired.target : forward(aug.target, true);
-        const neu = paired ? paired.reference : null;
+        // 'exam-only': the neutral faces stay out of the training batch (and its BN statistics);
+        // their features, the L_neu targets, come from an inference-mode forward with no gradient
+        const neu = paired ? paired.reference : o.pairs === 'exam-only' ? stopGradient(forward(aug.neutral!, false)) : null;
         const l = head.apply(classifierInput(o.trainSubtract, exam, neu, true), { training: true }) as tf.Tensor2D; // [B, K]
         logits = tf.keep(l);
         const cls = crossEntropy(l, batch.labels);
@@ -151,7 +154,7 @@ export const gndlMethod: Method = {
   paper: 'gndl',
   description: 'GNDL: backbone (joint BN over examined+neutral pairs) + NFG; classifier on F − NFG(F); L_cls + λ·L1(NFG(F), F_neu)',
   options: {
-    pairs: { doc: "how neutral images enter training: 'joint' one forward with shared BN statistics (Eqs. 4–6), 'separate' two forwards, 'none' examined images only", default: 'joint', oneOf: ['joint', 'separate', 'none'] },
+    pairs: { doc: "how neutral images enter training: 'joint' one forward with shared BN statistics (Eqs. 4–6), 'separate' two forwards, 'exam-only' only examined images in the training batch and the L_neu targets from an inference-mode, stop-gradient forward of the neutral images, 'none' no neutral images at all", default: 'joint', oneOf: ['joint', 'separate', 'exam-only', 'none'] },
     nfg: { doc: 'build the Neutral Feature Generator', default: true },
     lambda: { doc: 'weight λ of the neutral-feature loss L_neu (Eq. 11; paper: 5)', default: 5 },
     trainSubtract: { doc: "classifier input in training: 'generated' F − NFG(F) (Eq. 7), 'real' F − F_neu (teacher forcing), 'none' F", default: 'generated', oneOf: ['generated', 'real', 'none'] },
@@ -174,6 +177,7 @@ export const gndlMethod: Method = {
     ...sweepVariants,
     'no-nfg': { description: 'without the NFG: pairs through the joint BN, classifier on F (neutral faces only shape the BN statistics)', options: { ...BASE, nfg: false, lambda: 0, trainSubtract: 'none', testSubtract: 'none' } },
     'aux-no-subtract': { description: 'NFG and L_neu kept as an auxiliary task, the classifier sees F (isolates the subtraction)', options: { ...BASE, trainSubtract: 'none', testSubtract: 'none' } },
+    'no-neutral-in-batch': { description: 'only examined images in the training batch (BN statistics from them alone); L_neu targets from an inference-mode forward of the neutral images with stop-gradient (spec §8 GNDL_noNeutralInBatch: BN shaping vs NFG supervision)', options: { ...BASE, pairs: 'exam-only' } },
     'no-pair-bn': { description: 'examined and neutral images in separate forwards, each with its own BN statistics (isolates Eqs. 4–6)', options: { ...BASE, pairs: 'separate' } },
     'oracle-ndf': { description: 'real-neutral subtraction F − F_neu in training and test (SPNDL\'s NDF without SPL; needs the neutral at test)', options: { ...BASE, nfg: false, lambda: 0, trainSubtract: 'real', testSubtract: 'real' } },
     'teacher-forcing': { description: 'classifier trained on F − F_neu, NFG trained by L_neu only; test on F − NFG(F) (spec G6)', options: { ...BASE, trainSubtract: 'real' } },

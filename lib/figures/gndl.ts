@@ -1,10 +1,13 @@
 /**
  * GNDL's figures, drawn from stored results: accuracy against λ (Fig. 7,
- * with the paper's λ = 5 anchor for a chosen dataset) and the joint 2-D
- * embedding of V_real and V_gen coloured by class (Fig. 8).
+ * with the paper's λ = 5 anchor for a chosen dataset), the joint 2-D
+ * embedding of V_real and V_gen coloured by class (Fig. 8), and the hard
+ * samples the baseline gets wrong and GNDL right (Fig. 9), as an image grid.
  * @see notebooks/03-gndl.ipynb
  */
-import type { Row } from '../results/store';
+import type { FerSet } from '../data/dataset';
+import { type GridCell, imageGrid } from '../data/grid';
+import { frameRows, type Row, type StoredRun } from '../results/store';
 import type { FigureSpec } from './render';
 
 /** Accuracy (fraction) against λ on a log axis, ±1 sd over folds, and the paper's λ = 5 point. */
@@ -33,4 +36,49 @@ export function deviationEmbeddingSpec(points: Row[], title = 'V_real (squares) 
       shape: { field: 'kind', type: 'nominal', scale: { range: ['square', 'cross'] }, title: null },
     },
   } as FigureSpec;
+}
+
+/** A test face the baseline gets wrong and GNDL right, on the same fold (Fig. 9); a type alias so showTable takes it as a row. */
+export type HardSample = {
+  fold: number;
+  sample: number;
+  subject: string;
+  truth: string;
+  baseline: string;
+  gndl: string;
+  /** GNDL's probability of the true class, exp(−stored test loss) */
+  pGndl: number;
+};
+
+/**
+ * Fig. 9's candidates from the stored test predictions of two runs on the
+ * same folds: baseline wrong, GNDL right, at most one face per subject,
+ * GNDL's most confident first (ties by sample index), at most `n`.
+ */
+export function hardSamples(baseline: StoredRun, gndl: StoredRun, classes: string[], n = 7): HardSample[] {
+  const key = (p: Row) => `${p.fold}:${p.sample}`;
+  const base = new Map(frameRows(baseline.predictions).map((p) => [key(p), p]));
+  const found: HardSample[] = [];
+  for (const p of frameRows(gndl.predictions)) {
+    const b = base.get(key(p));
+    if (!b) throw new Error(`hard samples: test sample ${key(p)} of ${gndl.runId} is not in ${baseline.runId}; both runs need the same folds`);
+    if (b.label !== b.prediction && p.label === p.prediction) {
+      found.push({ fold: p.fold as number, sample: p.sample as number, subject: String(p.subject), truth: classes[p.label as number],
+        baseline: classes[b.prediction as number], gndl: classes[p.prediction as number], pGndl: Math.exp(-(p.loss as number)) });
+    }
+  }
+  found.sort((a, b) => b.pGndl - a.pGndl || a.sample - b.sample);
+  const subjects = new Set<string>();
+  return found.filter((h) => !subjects.has(h.subject) && subjects.add(h.subject)).slice(0, n);
+}
+
+/** One row per hard sample: the subject's neutral face and the examined face, labelled truth / baseline / GNDL. */
+export async function hardSampleGrid(set: FerSet, samples: HardSample[], cell = 72): Promise<Buffer> {
+  if (!samples.length) throw new Error('hard-sample grid: no sample where the baseline is wrong and GNDL right');
+  const per = set.size * set.size * set.channels;
+  const pix = (data: Float32Array, i: number): GridCell => ({ pixels: data.subarray(i * per, (i + 1) * per), size: set.size, channels: set.channels });
+  return imageGrid(samples.map((h) => [set.neutral ? pix(set.neutral, h.sample) : null, pix(set.images, h.sample)]), {
+    cell, colLabels: ['neutral', 'examined'],
+    rowLabels: samples.map((h) => `truth ${h.truth} · baseline ${h.baseline} · GNDL ${h.gndl} (${h.pGndl.toFixed(2)})`),
+  });
 }
