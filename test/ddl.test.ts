@@ -143,3 +143,39 @@ test('a DDL training step (DDM + discriminator against a stored DFEM) is determi
   assert.ok(a.every(Number.isFinite));
   assert.deepEqual(await run(), a);
 });
+
+test("update order: with 'd-first' (default) the network's L_adv of step t reads D after D's update of step t; 'ddm-first' reads D before it", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddl-order-'));
+  const dfem = buildDfem({ width: 2, blocks: 1, inputShape: [20, 20, 1], featureDim: 8, seed: 1, heads: [{ factor: 'g', classes: 2 }] });
+  fs.mkdirSync(path.join(dir, 'work'));
+  await saveCheckpoint(path.join(dir, 'work', 'fold-0.ckpt'), { state: {}, parts: { dfem }, optimizers: {} });
+  fs.writeFileSync(path.join(dir, 'dfem-heads.json'), JSON.stringify({ classes: [2] }));
+  dfem.dispose();
+  const base = ddlConfig(loadConfig({ FER_PROFILE: 'smoke' }), { ddlWidth: 2, ddlCrop: 20, ddlFeatureDim: 8, ddlLearningRate: 0.05 });
+  const advSeen = async (updateOrder?: string) => {
+    const config = resolveRunConfig(base, ddlMethod, 'ddl-g', { dropout: 0, ...(updateOrder ? { updateOrder } : {}) });
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const build = async () => await ddlMethod.build({ config, options: config.options, data: { size: 24, channels: 1, classes: ['a', 'b', 'c'], hasNeutral: false }, fold: 0, seed: 9, prepared: { dfems: [{ factors: ['g'], runDir: dir }] } }) as DdlModel;
+    const model = await build(), twin = await build(); // twin: same weights, never stepped
+    const batch = { target: image(4, 24), neutral: null, labels: tf.tensor1d([0, 1, 2, 0], 'int32'), samples: Int32Array.from([0, 1, 2, 3]) };
+    const res = model.trainStep(batch, { epoch: 1, totalEpochs: 1, pace: 1, step: 0, seed: 0, rng: rng(4, 'order') });
+    const reported = res.losses.adv.dataSync()[0];
+    // f^d of step t: the step's forward before any update (same crop draws, no dropout, batch-statistics BN)
+    const x = cropBatch(batch.target, 20, rng(4, 'order'), true);
+    const fd = ddmForward(twin.ddm, x, true).fd!;
+    const bce = (d: tf.LayersModel) => tf.tidy(() => tf.losses.sigmoidCrossEntropy(tf.onesLike(d.apply(fd) as tf.Tensor), d.apply(fd) as tf.Tensor).dataSync()[0]);
+    const withNewD = bce(model.parts.disc), withOldD = bce(twin.parts.disc);
+    tf.dispose([...Object.values(res.losses), res.logits!, batch.target, batch.labels, x, fd]);
+    for (const m of [model, twin]) {
+      m.dispose!();
+      Object.values(m.optimizers).forEach((o) => o.dispose());
+      Object.values(m.parts).forEach((p) => p.dispose());
+    }
+    return { reported, withNewD, withOldD };
+  };
+  const dFirst = await advSeen();
+  assert.ok(Math.abs(dFirst.withNewD - dFirst.withOldD) > 1e-4, `D's step must change L_adv measurably (${dFirst.withNewD} vs ${dFirst.withOldD})`);
+  assert.ok(Math.abs(dFirst.reported - dFirst.withNewD) < 1e-5, `default order: L_adv ${dFirst.reported} should use the updated D (${dFirst.withNewD}), not the old one (${dFirst.withOldD})`);
+  const ddmFirst = await advSeen('ddm-first');
+  assert.ok(Math.abs(ddmFirst.reported - ddmFirst.withOldD) < 1e-5, `ddm-first: L_adv ${ddmFirst.reported} should use the old D (${ddmFirst.withOldD})`);
+});

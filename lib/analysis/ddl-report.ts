@@ -169,3 +169,26 @@ export async function leakageProbe(run: StoredRun, set: FerSet, factors: Factor[
     disposeModel(model);
   }
 }
+
+/**
+ * Does each variant fit its own training set? Last-epoch training accuracy
+ * (training mode: random crop, flip, dropout) and expression cross-entropy
+ * beside the test accuracy, chance (1/K) and ln K, the cross-entropy of a
+ * model that has learnt only the class prior. A training CE near ln K means
+ * the network has learnt nothing yet, whatever the test numbers say.
+ */
+export function fitSummary(runs: StoredRun[], order: string[]) {
+  return order.flatMap((variant) => {
+    const mine = runs.filter((r) => r.config.variant === variant);
+    if (!mine.length) return [];
+    const last = mine.flatMap((r) => {
+      const rows = frameRows(r.results);
+      const end = Math.max(...rows.map((x) => Number(x.epoch)));
+      return rows.filter((x) => Number(x.epoch) === end);
+    });
+    const k = mine[0].config.data?.classes.length ?? NaN;
+    const ce = (x: Record<string, unknown>) => Number(x.loss_ce ?? x.train_loss);
+    return [{ variant, epochs: Math.max(...last.map((x) => Number(x.epoch))), trainAcc: 100 * mean(last.map((x) => Number(x.train_acc))),
+      testAcc: 100 * mean(last.map((x) => Number(x.test_acc))), chance: 100 / k, trainCE: mean(last.map(ce)), lnK: Math.log(k) }];
+  });
+}

@@ -8,7 +8,8 @@
  *   disturbance features carry (the paper wants little).
  * - 'ddl' (stage 2): Baseline, Baseline_at, Baseline_mat and DDL_<factors>
  *   (Table 1); DDL variants fetch their DFEM(s) in `prepare` via
- *   ctx.runDependency, then alternate DDM and discriminator updates.
+ *   ctx.runDependency, then alternate discriminator and DDM updates (D first,
+ *   as the authors' code does; option updateOrder).
  * `ddlConfig` turns the notebook's configuration into DDL's settings.
  * @see notebooks/05-ddl.ipynb
  */
@@ -297,6 +298,7 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
   const vars = ddm.full.trainableWeights.map((w) => w.read() as tf.Variable);
   const dVars = disc ? disc.trainableWeights.map((w) => w.read() as tf.Variable) : [];
   const lambda1 = Number(options.lambda1), lambda2 = Number(options.lambda2);
+  const updateOrder = String(options.updateOrder) as 'd-first' | 'ddm-first';
   const flip = options.preprocess === 'paper' || IN_THE_WILD.includes(config.dataset) || config.dataset === 'synfer' && config.ddlSynferMode === 'wild';
   const center = (x: tf.Tensor4D) => cropBatch(x, config.ddlCrop, null, false);
   return {
@@ -311,21 +313,25 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
       }));
       const parts: Record<string, tf.Scalar> = {};
       let logits: tf.Tensor2D | undefined, fd: tf.Tensor2D | undefined;
+      // L_D (Eq. 6a) on this step's f^d against every DFEM's f^p; f^d reaches only D's gradient here
+      const discStep = (fake: tf.Tensor2D) => optD.step(() => discriminatorLoss(disc!.apply(fake) as tf.Tensor, targets.map((t) => disc!.apply(t.fp) as tf.Tensor)), dVars);
       const loss = opt.step(() => {
         const f = ddmForward(ddm, x, true);
         logits = tf.keep(f.logits);
         const ce = crossEntropy(f.logits, batch.labels);
         if (!disc) return ce;
         fd = tf.keep(f.fd!);
+        // 'd-first' (authors' code, spec §3.2 / A8): D is updated on this forward's f^d before the
+        // network's loss reads D, so L_adv below already sees D's new weights; D's own step
+        // runs on a nested tape that only differentiates with respect to D's variables
+        if (updateOrder === 'd-first') parts.disc = tf.keep(discStep(f.fd!));
         const adv = adversarialLoss(disc.apply(f.fd!) as tf.Tensor);
         const at = targets.reduce((s, t) => tf.add(s, attentionTransferLoss(f.qd, t.qp, options.atNorm as AtNorm)), tf.scalar(0)) as tf.Scalar;
         parts.ce = tf.keep(ce.clone()); parts.adv = tf.keep(adv.clone()); parts.at = tf.keep(at.clone());
         return tf.addN([ce, tf.mul(lambda1, adv), tf.mul(lambda2, at)]) as tf.Scalar; // Eq. 11
       }, vars);
-      if (disc) {
-        // D step on this batch's f^d (constant here) against every DFEM's f^p (Eq. 6a)
-        parts.disc = optD.step(() => discriminatorLoss(disc!.apply(fd!) as tf.Tensor, targets.map((t) => disc!.apply(t.fp) as tf.Tensor)), dVars);
-      }
+      // 'ddm-first': D learns from the same f^d after the network's step, which used D's old weights
+      if (disc && updateOrder === 'ddm-first') parts.disc = discStep(fd!);
       tf.dispose([x, ...(fd ? [fd] : []), ...targets.flatMap((t) => [t.fp, ...t.qp])]);
       return { losses: { loss, ...parts }, logits };
     },
@@ -363,6 +369,7 @@ export const ddlMethod: Method = {
     weightDecay: { doc: 'coupled L2 on the DDM and D (code: 5e-4)', default: 5e-4 },
     dropout: { doc: 'dropout before each FC (code: 0.5; its comment: 0.8 for SFEW)', default: 0.5 },
     preprocess: { doc: 'paper: flip every dataset; code: flip only in-the-wild data (RAF-DB, SFEW, wild SynFER)', default: 'paper', oneOf: ['paper', 'code'] },
+    updateOrder: { doc: "per batch: 'd-first' updates D, then the network against the updated D (authors' code, spec §3.2/A8; the paper gives no order); 'ddm-first' the network against the old D, then D", default: 'd-first', oneOf: ['d-first', 'ddm-first'] },
   },
   variants: {
     baseline: { description: 'Baseline: S_g + head on u_5, cross-entropy only', options: { head: 'plain' } },
@@ -402,4 +409,21 @@ async function writeDfemHeads(runDir: string): Promise<void> {
   const p = dfemLabels(set, parseFactors(String(run.config.options.factors)));
   const classes = [...p.classes.map((c) => c.length), ...(run.config.options.expressionHead ? [set.classes.length] : [])];
   (await import('../data/manifest')).writeFileAtomic(file, JSON.stringify({ factors: p.factors, classes, names: p.classes }) + '\n');
+}
+
+/**
+ * The DFEM run directories a DDL run of `variant` uses (the runs `prepare`
+ * asks for), so the notebook shows those DFEMs and not every stored one.
+ */
+export async function dfemRunDirsFor(config: Config, variant: string): Promise<string[]> {
+  const { planRun } = await import('./runner');
+  const { resolveRunConfig } = await import('./settings');
+  const o = resolveRunConfig(config, ddlMethod, variant).options;
+  const dirs: string[] = [];
+  for (const factors of dfemGroups(parseFactors(String(o.factors), 'ddl option factors'), String(o.dfemMode))) {
+    const dcfg = { ...config, ...dfemRunConfig(config) } as Config;
+    const options = { factors: factors.join(','), expressionHead: Boolean(o.dfemExpressionHead), weightDecay: Number(o.weightDecay) };
+    dirs.push(planRun({ config: dcfg, method: 'ddl-dfem', variant: 'default', options, set: await loadDataset(dcfg) }).dir);
+  }
+  return dirs;
 }

@@ -25,7 +25,7 @@ import { isComplete, loadRun, StoredRun, RESULTS_DIR } from '../results/store';
 import type { PaperKey } from '../results/paper-tables';
 import { confusionHeatmapSpec, learningCurvesSpec, runClasses } from './charts';
 import { paceAccuracySpec, trainLossSpec, ndfEmbeddingSpec, excludedGrid } from './spndl';
-import { deviationEmbeddingSpec, lambdaCurveSpec } from './gndl';
+import { deviationEmbeddingSpec, hardSampleGrid, hardSamples, lambdaCurveSpec } from './gndl';
 import { renderFigure, FigureSpec } from './render';
 import { figuresDir, PROJECT_ROOT } from '../paths';
 
@@ -133,7 +133,7 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     const set = opts.sets?.gndl ?? await loadDataset(cfg);
     const variants = gndl.gndlStudyVariants(cfg);
     // the figures of the λ = 5 run are drawn even when gndlVariants leaves it out (then listed as missing)
-    const s = study('03', Object.fromEntries([...new Set([...variants, 'gndl'])].map((v) => [v, plan(cfg, 'gndl', v, set)])));
+    const s = study('03', Object.fromEntries([...new Set([...variants, 'gndl', 'baseline'])].map((v) => [v, plan(cfg, 'gndl', v, set)])));
     const main = ['gndl'];
     out.push(...await runJobs(s, [
       { figure: 'gndl/curves', paperFigure: 'none (GNDL training curves)', needs: main, draw: () => vega(learningCurvesSpec(s.runs.gndl.results, ['loss_cls', 'loss_neu', 'test_acc'], 'GNDL (λ = 5): losses and test accuracy per fold'), 'gndl/curves') },
@@ -145,6 +145,10 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
           if (!diag.kept) throw new Error(`run ${s.runs.gndl.runId}: fold ${cfg.seed % cfg.folds} is not among its test folds`);
           return vega(deviationEmbeddingSpec(gndl.deviationEmbedding(diag.kept, set, cfg.seed)), 'gndl/fig8-deviations');
         },
+      },
+      {
+        figure: 'gndl/fig9-hard-samples', paperFigure: 'GNDL Fig. 9', needs: ['baseline', 'gndl'],
+        draw: async () => png(await hardSampleGrid(set, hardSamples(s.runs.baseline, s.runs.gndl, set.classes)), 'gndl/fig9-hard-samples'),
       },
     ]));
   }
