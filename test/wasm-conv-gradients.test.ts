@@ -20,6 +20,9 @@ for (const pad of ['same', 'valid'] as const)
           if (kh <= h && kw <= w) cases.push({ name: '', batch: 2, h, w, cin, cout, kh, kw, stride, pad });
 cases.push({ name: '', batch: 3, h: 9, w: 11, cin: 5, cout: 7, kh: 3, kw: 3, stride: [2, 1], pad: 'same' });
 cases.push({ name: '', batch: 1, h: 32, w: 32, cin: 32, cout: 64, kh: 3, kw: 3, stride: 1, pad: 'same' });
+// batch 1 on the patch-copy paths: whole planes (stride 1 'same'), row runs (stride [2, 1]), single pixels
+for (const [stride, pad] of [[1, 'same'], [[2, 1], 'same'], [2, 'same'], [2, 'valid'], [1, 'valid']] as const)
+  cases.push({ name: '', batch: 1, h: 6, w: 5, cin: 2, cout: 3, kh: 3, kw: 3, stride: stride as Case['stride'], pad });
 for (const c of cases) c.name = `b${c.batch} ${c.h}x${c.w}x${c.cin} k${c.kh}x${c.kw}->${c.cout} s${c.stride} ${c.pad}`;
 
 /** conv(x, w), and the gradients of sum(conv(x, w) * r) (r makes every output matter). */
@@ -56,6 +59,7 @@ const poolCases: PoolCase[] = [];
 for (const [size, stride] of [[2, 2], [3, 2], [3, 1], [2, 1], [[2, 3], [2, 1]]] as const)
   for (const pad of ['same', 'valid'] as const)
     for (const [h, w, c] of [[8, 8, 1], [9, 7, 3], [6, 10, 5]]) poolCases.push({ batch: 2, h, w, c, size, stride, pad });
+poolCases.push({ batch: 1, h: 4, w: 6, c: 3, size: 2, stride: 2, pad: 'valid' });
 
 /** Gradient of sum(maxPool(relu(x)) * r): ReLU makes windows of tied zeros, where the tie rule shows. */
 function poolGradient(p: PoolCase): Float32Array {
@@ -94,6 +98,40 @@ test('wasm conv2d outputs and gradients match the cpu backend', async () => {
   });
   assert.equal(tf.memory().numTensors, before, 'gradient kernels leak no tensors');
   assert.ok(cases.length > 100, `${cases.length} shapes checked`);
+});
+
+/** Spatial reductions the wasm backend does by average pooling (bias gradients, global average pooling). */
+const reductions: { shape: number[]; op: 'sum' | 'mean'; axis: number[]; keepDims: boolean }[] = [];
+for (const shape of [[2, 7, 5, 3], [1, 4, 4, 8], [3, 1, 6, 2]])
+  for (const op of ['sum', 'mean'] as const)
+    for (const axis of [[0, 1, 2], [1, 2], [-3, -2], [0, 1, 2, 3], [2]])
+      for (const keepDims of [false, true]) reductions.push({ shape, op, axis, keepDims });
+
+function reduce(r: (typeof reductions)[number]): tf.Tensor {
+  const x = tf.randomUniform(r.shape, -1, 1, 'float32', 7);
+  return tf.tidy(() => (r.op === 'sum' ? tf.sum(x, r.axis, r.keepDims) : tf.mean(x, r.axis, r.keepDims)));
+}
+
+test('wasm Sum and Mean over spatial axes match the cpu backend and float64 sums', async () => {
+  await initBackend('wasm');
+  const got = reductions.map((r) => { const t = reduce(r); const out = { shape: t.shape, values: t.dataSync() as Float32Array }; t.dispose(); return out; });
+  // large enough for rounding to show: a first conv layer's bias gradient
+  const dy = tf.randomUniform([8, 64, 64, 16], -1, 1, 'float32', 8);
+  const biasGrad = tf.sum(dy, [0, 1, 2]).dataSync();
+  const exact = new Float64Array(16);
+  dy.dataSync().forEach((v, i) => { exact[i % 16] += v; });
+  dy.dispose();
+  for (let c = 0; c < 16; c++) assert.ok(Math.abs(biasGrad[c] - exact[c]) < 1e-3, `channel ${c}: ${biasGrad[c]} vs ${exact[c]}`);
+  await tf.setBackend('cpu');
+  reductions.forEach((r, i) => {
+    const want = reduce(r);
+    const name = `${r.op} of ${r.shape} over ${r.axis}${r.keepDims ? ' keepDims' : ''}`;
+    assert.deepEqual(got[i].shape, want.shape, `${name}: shape`);
+    const err = relativeError(got[i].values, want.dataSync() as Float32Array);
+    assert.ok(err < 1e-6, `${name}: relative error ${err.toExponential(2)}`);
+    want.dispose();
+  });
+  await tf.setBackend('wasm');
 });
 
 test('FER_THREADS picks the wasm thread count and rejects nonsense', () => {

@@ -5,13 +5,16 @@
  * `FER_BACKEND=node-gpu|node|wasm|cpu` forces one. Switching backends while
  * tensors are alive corrupts state, so a second call with another choice fails.
  * The wasm backend computes with `FER_THREADS` threads (default: all cores;
- * see wasm-threads.ts) and gets fast conv2d gradients (wasm-conv-gradients.ts).
+ * see wasm-threads.ts) and gets fast conv2d and max-pool gradients
+ * (wasm-conv-gradients.ts, wasm-maxpool-gradient.ts) and spatial sums
+ * (wasm-spatial-sum.ts: bias gradients, global average pooling).
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGradients } from './wasm-conv-gradients';
 import { registerWasmMaxPoolGradient } from './wasm-maxpool-gradient';
 import { registerWasmSamePaddingFix } from './wasm-same-padding';
+import { registerWasmSpatialSum } from './wasm-spatial-sum';
 import { enableWasmThreads, requestedThreads } from './wasm-threads';
 
 export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -70,6 +73,7 @@ const attempts: Record<BackendChoice, Attempt> = {
     registerWasmConvGradients();
     registerWasmSamePaddingFix();
     registerWasmMaxPoolGradient();
+    registerWasmSpatialSum();
     const threads = requestedThreads();
     const restore = threads > 1 ? enableWasmThreads(threads) : undefined;
     try {

@@ -8,7 +8,9 @@
  *                    the spatially flipped filter with in/out channels swapped
  *   filter gradient: one matrix product, patches^T x dy, where patches^T
  *                    [kh*kw*Cin, B*oh*ow] (im2col, transposed) is built in
- *                    the heap by a tiled JS copy and wasm's BatchMatMul
+ *                    the heap by JS block copies (at stride 1, each row is
+ *                    a channel plane shifted by the tap's offset, with its
+ *                    edges zeroed) and wasm's BatchMatMul
  *                    (XNNPACK) does the product; for inputs whose patches
  *                    would not fit in memory, a convolution of x transposed
  *                    to [Cin, H, W, B] with dy transposed to [oh, ow, B, Cout]
@@ -66,13 +68,29 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: obj
     [kw - 1 - padInfo.left, inW + padInfo.left - ow * sw],
     [0, 0],
   ]);
-  // [kh, kw, Cin, Cout] -> flipped [kh, kw, Cout, Cin]
-  let w = s.run('Reverse', { x: filter }, { dims: [0, 1] });
-  w = s.run('Transpose', { x: w }, { perm: [0, 1, 3, 2] });
+  const w = flippedFilter(s, filter);
   const dx = s.run('Conv2D', { x: d, filter: w }, {
     strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1],
   });
   return s.finish(dx);
+}
+
+/** [kh, kw, Cin, Cout] -> spatially flipped [kh, kw, Cout, Cin], in one JS pass (wasm's Reverse + Transpose take longer). */
+function flippedFilter(s: KernelScope, filter: TensorInfo): TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape;
+  if (filter.dtype !== 'float32') {
+    return s.run('Transpose', { x: s.run('Reverse', { x: filter }, { dims: [0, 1] }) }, { perm: [0, 1, 3, 2] });
+  }
+  const out = s.alloc([kh, kw, cout, cin]);
+  const [f, o] = s.views(filter, out);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * cin * cout;
+      const dst = (i * kw + j) * cout * cin;
+      for (let c = 0; c < cin; c++) for (let k = 0; k < cout; k++) o[dst + k * cin + c] = f[src + c * cout + k];
+    }
+  }
+  return out;
 }
 
 /** Largest patch matrix (floats) the im2col filter gradient may allocate. */
@@ -107,7 +125,15 @@ function filterGradientByMatMul(s: KernelScope, x: TensorInfo, dy: TensorInfo, i
       for (let c = 0; c < cin; c++) {
         const row = ((i * kw + j) * cin + c) * pixels;
         const plane = c * nb * h * w;
+        if (sh === 1 && sw === 1 && oh === h && ow === w) {
+          patchPlaneByRuns(colsv, xTs, row, plane, i - top, j - left, nb, h, w, x0, x1);
+          continue;
+        }
         for (let b = 0; b < nb; b++) {
+          if (sw === 1 && ow === w) {
+            patchRowsByRuns(colsv, xTs, row + b * oh * ow, plane + b * h * w, i - top, j - left, sh, h, w, oh, x0, x1);
+            continue;
+          }
           for (let y = 0; y < oh; y++) {
             const out = row + (b * oh + y) * ow;
             const iy = y * sh + i - top;
@@ -128,6 +154,64 @@ function filterGradientByMatMul(s: KernelScope, x: TensorInfo, dy: TensorInfo, i
   const bm = s.run('Reshape', { x: dy }, { shape: [1, pixels, cout] });
   const g = s.run('BatchMatMul', { a, b: bm }, { transposeA: false, transposeB: false });
   return s.run('Reshape', { x: g }, { shape: [kh, kw, cin, cout] });
+}
+
+/**
+ * One image's patch rows for one tap and channel when rows are as wide as the
+ * image (stride 1 across, 'same' padding): output rows whose input row lies
+ * inside the image share their input rows' layout, shifted by dx, so
+ * consecutive rows (all of them at vertical stride 1) are one block copy;
+ * the columns that the shift wraps across row ends are zeroed afterwards.
+ */
+function patchRowsByRuns(cols: Float32Array, xT: Float32Array, out: number, src: number, dy: number, dx: number,
+  sh: number, h: number, w: number, oh: number, x0: number, x1: number): void {
+  const y0 = Math.max(0, Math.ceil(-dy / sh));
+  const y1 = Math.min(oh, Math.floor((h - 1 - dy) / sh) + 1);
+  cols.fill(0, out, out + Math.min(y0, oh) * w);
+  if (y1 > y0) {
+    if (sh === 1) {
+      copyRun(cols, out + y0 * w, xT, src + (y0 + dy) * w + dx, (y1 - y0) * w);
+    } else {
+      for (let y = y0; y < y1; y++) {
+        copyRun(cols, out + y * w, xT, src + (y * sh + dy) * w + dx, w);
+      }
+    }
+    // the shift brought in neighbouring rows' pixels (or past the block's ends) here
+    for (let y = y0; y < y1; y++) {
+      const o = out + y * w;
+      for (let xo = 0; xo < x0; xo++) cols[o + xo] = 0;
+      for (let xo = x1; xo < w; xo++) cols[o + xo] = 0;
+    }
+  }
+  cols.fill(0, out + Math.max(y1, y0) * w, out + oh * w);
+}
+
+/**
+ * All images' patch rows for one tap and channel at stride 1 with 'same'
+ * padding: the output plane is the input plane shifted by (dy, dx), so one
+ * block copy, then zeros where the shift crossed an image's or a row's edge.
+ */
+function patchPlaneByRuns(cols: Float32Array, xT: Float32Array, out: number, src: number, dy: number, dx: number,
+  nb: number, h: number, w: number, x0: number, x1: number): void {
+  copyRun(cols, out, xT, src + dy * w + dx, nb * h * w);
+  const y0 = Math.max(0, -dy), y1 = Math.min(h, h - dy);
+  for (let b = 0; b < nb; b++) {
+    const image = out + b * h * w;
+    cols.fill(0, image, image + y0 * w);
+    cols.fill(0, image + y1 * w, image + h * w);
+    for (let y = y0; y < y1; y++) {
+      const o = image + y * w;
+      for (let xo = 0; xo < x0; xo++) cols[o + xo] = 0;
+      for (let xo = x1; xo < w; xo++) cols[o + xo] = 0;
+    }
+  }
+}
+
+/** dst[to + k] = src[from + k] for k < n, skipping the ends that fall outside src (they are zeroed by the caller). */
+function copyRun(dst: Float32Array, to: number, src: Float32Array, from: number, n: number): void {
+  const skip = Math.max(0, -from);
+  const end = Math.min(from + n, src.length);
+  if (end > from + skip) dst.set(src.subarray(from + skip, end), to + skip);
 }
 
 function filterGradientByConv(s: KernelScope, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
