@@ -152,8 +152,11 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.equal((await cmp.analyseModels(run, config.seed, { resultsDir })).cached, true);
   assert.equal(cmp.setupRows(run, analysis).length, 3);
 
-  const index = resultsIndex(config, { resultsDir }).filter((r) => r.paper === 'ALL FOUR');
+  const all = resultsIndex(config, { resultsDir });
+  const index = all.filter((r) => r.paper === 'ALL FOUR');
   assert.deepEqual(index.map((r) => r['paper row']), ['Baseline', 'SPNDL', 'GNDL']);
+  const ours = new Set(index.map((r) => r['run id']));
+  assert.ok(all.filter((r) => r.paper !== 'ALL FOUR').every((r) => !ours.has(r['run id'])), 'comparison runs are not listed as reproductions of paper rows');
   assert.ok(index.every((r) => r['paper value'] === null && /^\d+\.\d\d ± \d+\.\d\d$/.test(r.ours)));
 });
 

@@ -28,7 +28,7 @@ import { meanStd } from '../analysis/stats';
 import { pairedTTest } from '../analysis/t-test';
 import { loadFaceApiExpression, scoreFaceApi, type FaceApiScore } from '../models/face-api-expression';
 import { progressLine } from '../notebook/display';
-import { comparisonIndexFile } from '../results/index-report';
+import { comparisonBenchFile, comparisonIndexFile } from '../results/index-report';
 import { canonicalJson, finalAccuracies, frameRows, isComplete, loadRun, readCsvRows, RESULTS_DIR, Row, StoredRun, writeCsv } from '../results/store';
 import { confusionMatrix, macroF1 } from '../train/metrics';
 import { paceEpochsFor } from '../train/spl';
@@ -500,6 +500,8 @@ export async function runBenchmark(config: Config, opts: { resultsDir?: string; 
     i++;
     comparisons.set(key, await runPlanned(plan, { ...opts, label: `level ${i}/${plans.size} (confound ${plan.point.confound}, pose ${plan.point.pose}, light ${plan.point.light})` }));
   }
+  const runIds = [...plans.values()].flatMap((plan) => plan.methods.map((p) => p.runId));
+  writeFileAtomic(comparisonBenchFile(config.profile, opts.resultsDir ?? RESULTS_DIR), JSON.stringify({ runs: runIds }, null, 2) + '\n');
   return { points, comparisons };
 }
 

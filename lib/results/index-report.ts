@@ -32,8 +32,11 @@ export type IndexRow = {
 export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir?: string } = {}): IndexRow[] {
   const linked = linkedVariants();
   const rows: IndexRow[] = [];
-  for (const info of listRuns({ root: opts.resultsDir ?? RESULTS_DIR })) {
-    if (!info.complete || info.profile !== config.profile) continue;
+  const root = opts.resultsDir ?? RESULTS_DIR;
+  // notebook 06's runs share the methods' variants but not the papers' protocols: listed in its own section only
+  const notebook06 = comparisonRunIds(config.profile, root);
+  for (const info of listRuns({ root })) {
+    if (!info.complete || info.profile !== config.profile || notebook06.has(info.runId)) continue;
     const link = linked.find((l) => l.method === info.method && l.variant === info.variant);
     if (!link) continue;
     const run = loadRun(info.dir);
@@ -53,11 +56,24 @@ export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir
     }
   }
   rows.sort((a, b) => a.table.localeCompare(b.table) || a['paper row'].localeCompare(b['paper row']) || a['run id'].localeCompare(b['run id']));
-  return [...rows, ...comparisonIndexRows(config.profile, opts.resultsDir ?? RESULTS_DIR)];
+  return [...rows, ...comparisonIndexRows(config.profile, root)];
 }
 
 /** The runs of notebook 06's controlled comparison for a profile (written by runComparison). */
 export const comparisonIndexFile = (profile: string, resultsDir = RESULTS_DIR) => path.join(resultsDir, 'comparison', `index-${profile}.json`);
+
+/** The runs of notebook 06's controlled benchmark for a profile (written by runBenchmark). */
+export const comparisonBenchFile = (profile: string, resultsDir = RESULTS_DIR) => path.join(resultsDir, 'comparison', `bench-${profile}.json`);
+
+/** Ids of every run notebook 06 made (main comparison and benchmark) for a profile. */
+function comparisonRunIds(profile: string, resultsDir: string): Set<string> {
+  const ids = new Set<string>();
+  for (const file of [comparisonIndexFile(profile, resultsDir), comparisonBenchFile(profile, resultsDir)]) {
+    if (!fs.existsSync(file)) continue;
+    for (const r of (JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: (string | { runId: string })[] }).runs) ids.add(typeof r === 'string' ? r : r.runId);
+  }
+  return ids;
+}
 
 /** Notebook 06's comparison, one row per method: no paper has a number for it (none ran this protocol). */
 function comparisonIndexRows(profile: string, resultsDir: string): IndexRow[] {
