@@ -108,7 +108,9 @@ test('linear probe: near perfect on a linearly coded label, near chance on a ran
   assert.ok(good.testAccuracy > 0.95, `coded: ${good.testAccuracy}`);
   const bad = linearProbe(feats, dim, random, train, testIdx);
   assert.ok(bad.testAccuracy < 0.6, `random: ${bad.testAccuracy}`);
+  const tensors = tf.memory().numTensors;
   assert.deepEqual(linearProbe(feats, dim, coded, train, testIdx), good, 'deterministic');
+  assert.equal(tf.memory().numTensors, tensors, 'a probe leaves no tensors behind');
   assert.throws(() => linearProbe(feats, dim, coded.subarray(1), train, testIdx), /labels/);
 });
 

@@ -48,8 +48,9 @@ export function linearProbe(features: Float32Array, dim: number, labels: ArrayLi
   const counts = new Array<number>(k).fill(0);
   for (const i of tr) counts[labels[i]]++;
   const majority = counts.indexOf(Math.max(...counts));
-  const w = tf.variable(tf.zeros([dim, k]));
-  const b = tf.variable(tf.zeros([k]));
+  // tidy: a variable shares its initial tensor's data, and that tensor would otherwise stay counted
+  const w = tf.tidy(() => tf.variable(tf.zeros([dim, k])));
+  const b = tf.tidy(() => tf.variable(tf.zeros([k])));
   const opt = tf.train.adam(opts.learningRate ?? 0.05);
   try {
     const [xtr, xte] = tf.tidy(() => {
@@ -58,7 +59,7 @@ export function linearProbe(features: Float32Array, dim: number, labels: ArrayLi
       const sd = tf.add(tf.sqrt(variance), 1e-6);
       return [tf.div(tf.sub(a, mean), sd), tf.div(tf.sub(rows(te), mean), sd)];
     });
-    const ytr = tf.oneHot(tf.tensor1d(tr.map((i) => labels[i]), 'int32'), k);
+    const ytr = tf.tidy(() => tf.oneHot(tf.tensor1d(tr.map((i) => labels[i]), 'int32'), k));
     const l2 = opts.l2 ?? 1e-3;
     for (let s = 0; s < (opts.steps ?? 300); s++) {
       opt.minimize(() => tf.add(tf.losses.softmaxCrossEntropy(ytr, tf.add(tf.matMul(xtr, w), b)), tf.mul(l2, tf.sum(tf.square(w)))) as tf.Scalar, false, [w, b]);
