@@ -9,6 +9,7 @@ import { loadConfig } from '../lib/config';
 import { baselineMethod } from '../lib/experiments/baseline';
 import type { Batch, Method } from '../lib/experiments/method';
 import { resolveRunConfig } from '../lib/experiments/settings';
+import { TrainOptimizer } from '../lib/train/optim';
 import { buildBackbone, backboneForward } from '../lib/models/backbones';
 import { loadPretrainedWeights } from '../lib/models/pretrained';
 import { learningRateAt } from '../lib/train/optim';
@@ -150,4 +151,16 @@ test('paired methods get each target\'s neutral reference; a set without referen
   assert.ok(Number.isNaN(r.rows[0].train_acc), 'no logits reported: no training accuracy invented');
   await assert.rejects(trainFold({ method: paired, config: runConfig({ epochs: 1 }), set: { ...set, neutral: null }, split, progress: null }),
     /dataset 'tiny' has no neutral references, but the method trains on \(target, neutral\) pairs/);
+});
+
+test('a disposed optimiser of every kind leaves no tensors behind, after steps too', () => {
+  for (const kind of ['adam', 'sgd', 'momentum'] as const) {
+    const before = tf.memory().numTensors;
+    const v = tf.tidy(() => tf.variable(tf.tensor1d([1, 2])));
+    const opt = new TrainOptimizer({ kind, learningRate: 0.1, weightDecay: 1e-4 });
+    opt.step(() => tf.sum(tf.square(v)) as tf.Scalar, [v]).dispose();
+    opt.dispose();
+    v.dispose();
+    assert.equal(tf.memory().numTensors, before, kind);
+  }
 });

@@ -137,5 +137,7 @@ export class TrainOptimizer {
 
   dispose(): void {
     this.optimizer.dispose();
+    // tfjs 4.22: MomentumOptimizer.dispose() skips its SGD parent's learning-rate scalar
+    (this.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
   }
 }
