@@ -8,9 +8,8 @@
  * the person is scores high. Lower is better disentangled.
  * @see notebooks/06-comparison.ipynb
  */
-import * as tf from '@tensorflow/tfjs';
 import { rng, shuffled } from '../data/random';
-import { linearProbe, type ProbeOptions, type ProbeResult } from './linear-probe';
+import { linearProbe, type ProbeOptions } from './linear-probe';
 
 export interface IdentitySplit {
   /** samples the probe is fitted on */
@@ -73,7 +72,6 @@ export function identityLeakage(features: Float32Array, dim: number, rows: Array
     return r;
   });
   const [train, test] = [at(split.train), at(split.test)];
-  // tidy: the probe leaves a few tensors behind (its zero initial values, its label tensor)
-  const probe = tf.tidy(() => linearProbe(features, dim, labels, train, test, opts) as unknown as tf.TensorContainer) as unknown as ProbeResult;
+  const probe = linearProbe(features, dim, labels, train, test, opts);
   return { accuracy: probe.testAccuracy, chance: 1 / split.subjects.length, subjects: split.subjects.length, train: probe.train, test: probe.test };
 }
