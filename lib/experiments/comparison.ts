@@ -29,7 +29,7 @@ import { pairedTTest } from '../analysis/t-test';
 import { loadFaceApiExpression, scoreFaceApi, type FaceApiScore } from '../models/face-api-expression';
 import { progressLine } from '../notebook/display';
 import { comparisonBenchFile, comparisonIndexFile } from '../results/index-report';
-import { canonicalJson, finalAccuracies, frameRows, isComplete, loadRun, readCsvRows, RESULTS_DIR, Row, StoredRun, writeCsv } from '../results/store';
+import { canonicalJson, finalAccuracies, frameRows, isComplete, loadRun, pooledAccuracy, readCsvRows, RESULTS_DIR, Row, StoredRun, writeCsv } from '../results/store';
 import { confusionMatrix, macroF1 } from '../train/metrics';
 import { paceEpochsFor } from '../train/spl';
 import { disposeModel } from '../train/trainer';
@@ -228,11 +228,6 @@ export async function runComparison(config: Config, opts: { resultsDir?: string;
 }
 
 const foldAccuracies = (run: StoredRun) => finalAccuracies(run).map((a) => 100 * a.test_acc);
-/** Share of all test predictions (every fold) that are right. */
-const pooledAccuracy = (run: StoredRun) => {
-  const preds = frameRows(run.predictions);
-  return preds.filter((p) => p.label === p.prediction).length / preds.length;
-};
 
 /** Macro-F1 (%) per fold from the final test predictions. */
 export function foldMacroF1(run: StoredRun, classes: number): number[] {
@@ -508,7 +503,7 @@ export async function runBenchmark(config: Config, opts: { resultsDir?: string; 
 /** Whether a method's pooled test accuracy is more than two binomial standard errors above chance. */
 function aboveChance(c: Comparison, method: string): boolean {
   const chance = 1 / c.set.classes.length, n = c.set.labels.length;
-  return pooledAccuracy(c.runs[method]) > chance + 2 * Math.sqrt((chance * (1 - chance)) / n);
+  return pooledAccuracy(c.runs[method]).acc > chance + 2 * Math.sqrt((chance * (1 - chance)) / n);
 }
 
 /** Accuracy per (factor, level, method): mean and sd over folds (fractions), for the table and the figure. */

@@ -14,7 +14,7 @@ import type { Config } from '../config';
 import type { FerSet } from '../data/dataset';
 import { rng, shuffled } from '../data/random';
 import { compareWithPaper, Comparison, paperTable } from '../results/paper-tables';
-import { finalAccuracies, frameRows, Row, RUN_FILES, StoredRun } from '../results/store';
+import { finalAccuracies, frameRows, pooledAccuracy, Row, RUN_FILES, StoredRun } from '../results/store';
 import { progressLine } from '../notebook/display';
 import { loadCheckpoint } from '../train/checkpoint';
 import { deriveSeed } from '../train/rng';
@@ -104,18 +104,12 @@ export async function runSpndlStudy(config: Config, set: FerSet, opts: { variant
   return out;
 }
 
-const pooled = (run: StoredRun) => {
-  const preds = frameRows(run.predictions);
-  const correct = preds.filter((p) => p.label === p.prediction).length;
-  return { correct, total: preds.length, acc: correct / preds.length };
-};
-
 /** One row per variant: accuracy after the last epoch, mean ± std over folds and pooled over all test samples (the paper's metric, spec 4.2). */
 export function variantSummary(runs: Record<string, StoredRun>): Row[] {
   return Object.entries(runs).map(([variant, run]) => {
     const accs = finalAccuracies(run).map((a) => a.test_acc);
     const { mean, std } = meanStd(accs);
-    const p = pooled(run);
+    const p = pooledAccuracy(run);
     return {
       variant: label(variant), folds: accs.length, 'acc mean %': 100 * mean, 'acc std %': 100 * std,
       'pooled %': 100 * p.acc, correct: p.correct, 'test samples': p.total, 'per fold %': accs.map((a) => (100 * a).toFixed(1)).join(' '),
@@ -153,7 +147,7 @@ export function trainLossRows(runs: Record<string, StoredRun>): Row[] {
 export function paperComparison(tableId: string, runs: Record<string, StoredRun>, config: Config): Comparison[] {
   const linked = new Set(paperTable(tableId).ours.filter((l) => l.ours.method === 'spndl').map((l) => l.ours.variant));
   const ours = Object.entries(runs).filter(([v]) => linked.has(v)).map(([variant, run]) => ({
-    method: 'spndl', variant, mean: 100 * pooled(run).acc,
+    method: 'spndl', variant, mean: 100 * pooledAccuracy(run).acc,
     std: 100 * meanStd(finalAccuracies(run).map((a) => a.test_acc)).std, dataset: config.dataset, profile: config.profile,
   }));
   return ours.length ? compareWithPaper(tableId, ours) : [];

@@ -157,6 +157,13 @@ export function finalAccuracies(run: StoredRun): { fold: number; test_acc: numbe
  * test prediction (the papers' CK+/Oulu figures are pooled counts, spndl
  * spec 4.2).
  */
+/** Right and total final test predictions over every fold of the runs; acc is the papers' pooled accuracy (NaN without predictions). */
+export function pooledAccuracy(runs: StoredRun | StoredRun[]): { correct: number; total: number; acc: number } {
+  const preds = [runs].flat().flatMap((run) => frameRows(run.predictions));
+  const correct = preds.filter((p) => p.label === p.prediction).length;
+  return { correct, total: preds.length, acc: preds.length ? correct / preds.length : NaN };
+}
+
 export function summarizeRuns(runs: StoredRun[]): dfd.DataFrame {
   const groups = new Map<string, StoredRun[]>();
   for (const run of runs) {
@@ -166,13 +173,12 @@ export function summarizeRuns(runs: StoredRun[]): dfd.DataFrame {
   const rows = [...groups.values()].map((group) => {
     const accs = group.flatMap((run) => finalAccuracies(run).map((a) => a.test_acc));
     const { mean, std } = meanStd(accs);
-    const preds = group.flatMap((run) => frameRows(run.predictions));
-    const correct = preds.filter((p) => p.label === p.prediction).length;
+    const pooled = pooledAccuracy(group);
     const c = group[0].config;
     return {
       method: c.method, variant: c.variant, dataset: c.dataset, runs: group.length,
       seeds: [...new Set(group.map((r) => r.config.seed))].join(' '), folds: accs.length,
-      acc_mean: mean, acc_std: std, acc_pooled: preds.length ? correct / preds.length : NaN, correct, n_test: preds.length,
+      acc_mean: mean, acc_std: std, acc_pooled: pooled.acc, correct: pooled.correct, n_test: pooled.total,
     };
   });
   return new dfd.DataFrame(rows);
