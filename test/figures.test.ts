@@ -9,7 +9,7 @@ import { gndlConfig } from '../lib/experiments/gndl-study';
 import { runExperiment } from '../lib/experiments/runner';
 import { regenerateFigures } from '../lib/figures/regenerate';
 import { PROJECT_ROOT } from '../lib/paths';
-import { resultsIndex, resultsMarkdown } from '../lib/results/index-report';
+import { resultsIndex, resultsMarkdown, runsVariantAsDefined } from '../lib/results/index-report';
 import { paperTable } from '../lib/results/paper-tables';
 import { tinySet } from './tiny-set';
 
@@ -56,3 +56,17 @@ test('resultsIndex joins a stored run with the paper table rows it is linked to'
   assert.ok(md.includes(`| ${runId} |`));
   assert.equal(md.split('\n').filter((l) => l.startsWith('| GNDL')).length, rows.length);
 });
+
+test('only runs of a variant as defined stand for its paper row: sweep points and runs of older options do not', () => {
+  const options = { ...loadRunOptions() };
+  assert.ok(runsVariantAsDefined({ method: 'gndl', variant: 'gndl', options }));
+  assert.ok(!runsVariantAsDefined({ method: 'gndl', variant: 'gndl', options: { ...options, lambda: 1 } }), 'a λ sweep point');
+  assert.ok(!runsVariantAsDefined({ method: 'gndl', variant: 'gndl', options: { ...options, removedOption: true } }), 'an option the code no longer has');
+  const { pairs: _dropped, ...older } = options;
+  assert.ok(!runsVariantAsDefined({ method: 'gndl', variant: 'gndl', options: older }), 'an option added since');
+  assert.ok(!runsVariantAsDefined({ method: 'gndl', variant: 'no-such-variant', options }));
+});
+
+function loadRunOptions() {
+  return JSON.parse(fs.readFileSync(path.join(results, 'gndl', runId, 'config.json'), 'utf8')).options as Record<string, string | number | boolean>;
+}

@@ -35,10 +35,10 @@ export function optimizerSpecFromConfig(config: Pick<Config, 'optimizer' | 'lear
 }
 
 /**
- * Resolves a run: option defaults, then the variant's, then `overrides`;
- * unknown methods' options and bad values are errors.
+ * A variant's options: the method's defaults, then the variant's, then
+ * `overrides`; unknown options and bad values are errors.
  */
-export function resolveRunConfig(config: Config, method: Method, variant: string, overrides: Record<string, OptionValue> = {}): RunConfig {
+export function resolveOptions(method: Method, variant: string, overrides: Record<string, OptionValue> = {}): Record<string, OptionValue> {
   const v = method.variants[variant];
   if (!v) throw new Error(`method '${method.name}' has no variant '${variant}'; variants: ${Object.keys(method.variants).join(', ')}`);
   const options: Record<string, OptionValue> = {};
@@ -52,6 +52,16 @@ export function resolveRunConfig(config: Config, method: Method, variant: string
       options[k] = value;
     }
   }
+  return options;
+}
+
+/**
+ * Resolves a run: the variant's options (resolveOptions) and the
+ * self-paced schedule; bad settings are errors.
+ */
+export function resolveRunConfig(config: Config, method: Method, variant: string, overrides: Record<string, OptionValue> = {}): RunConfig {
+  const v = method.variants[variant];
+  const options = resolveOptions(method, variant, overrides);
   if (!(Number.isInteger(config.epochs) && config.epochs >= 1)) throw new Error(`epochs=${config.epochs} must be a positive integer`);
   if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1)) throw new Error(`batchSize=${config.batchSize} must be a positive integer`);
   if (!(Number.isInteger(config.folds) && config.folds >= 1)) throw new Error(`folds=${config.folds} must be a positive integer`);

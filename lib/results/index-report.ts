@@ -11,6 +11,9 @@ import type { Config } from '../config';
 import { compareWithPaper, linkedVariants, paperTable, OurResult } from './paper-tables';
 import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR } from './store';
 import { mean as meanOf, sampleStd } from '../analysis/stats';
+import { getMethod } from '../experiments/methods';
+import { resolveOptions } from '../experiments/settings';
+import type { RunConfig } from '../experiments/method';
 
 export type IndexRow = {
   paper: string;
@@ -40,6 +43,7 @@ export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir
     const link = linked.find((l) => l.method === info.method && l.variant === info.variant);
     if (!link) continue;
     const run = loadRun(info.dir);
+    if (!runsVariantAsDefined(run.config)) continue; // a sweep point (e.g. IDFERM's λ) or a run of older code: not the paper row
     const accs = finalAccuracies(run).map((a) => 100 * a.test_acc);
     if (!accs.length) continue;
     const mean = meanOf(accs), std = accs.length > 1 ? sampleStd(accs) : null;
@@ -57,6 +61,15 @@ export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir
   }
   rows.sort((a, b) => a.table.localeCompare(b.table) || a['paper row'].localeCompare(b['paper row']) || a['run id'].localeCompare(b['run id']));
   return [...rows, ...comparisonIndexRows(config.profile, root)];
+}
+
+/** Whether a run used exactly its variant's current options (no caller overrides, no options since added or renamed). */
+export function runsVariantAsDefined(config: Pick<RunConfig, 'method' | 'variant' | 'options'>): boolean {
+  const method = getMethod(config.method);
+  if (!method.variants[config.variant]) return false; // a variant since removed
+  const defined = resolveOptions(method, config.variant);
+  const keys = new Set([...Object.keys(defined), ...Object.keys(config.options)]);
+  return [...keys].every((k) => defined[k] === config.options[k]);
 }
 
 /** The runs of notebook 06's controlled comparison for a profile (written by runComparison). */
