@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../lib/config';
 import { loadDataset, type FerSet } from '../lib/data/dataset';
 import { readManifest } from '../lib/data/manifest';
 import { baselineMethod } from '../lib/experiments/baseline';
+import { gndlMethod } from '../lib/experiments/gndl';
 import {
   ensureIdentityDatabase, ensureIdPretrain, exportedWeightsFile, heldOutPerIdentity, type BackboneInit,
 } from '../lib/experiments/id-pretrain';
@@ -117,6 +118,10 @@ test("backboneInit='id-pre': the stage is a cached run, its weights are what eve
   assert.deepEqual(weightsOf(won.parts.expression, 'expr.'), stored, 'E starts from the stored weights');
   assert.deepEqual(weightsOf(won.parts.neutral, 'neutral.'), stored, 'N starts from the stored weights');
   disposeModel(won);
+  assert.deepEqual(await gndlMethod.prepare!(prepareContext(config({ backboneInit: 'id-pre' }), 'gndl', 'gndl', root)), prepared, 'GNDL prepares the same stage');
+  const gndl = await build(gndlMethod, 'gndl', prepared);
+  assert.deepEqual(weightsOf(gndl.parts.backbone), stored, 'the GNDL backbone starts from the stored weights');
+  disposeModel(gndl);
   // a build outside a run (a checkpoint is loaded next) starts from the seed: not the stored weights
   const adhoc = await build(baselineMethod, 'plain', undefined);
   assert.notDeepEqual(weightsOf(adhoc.parts.backbone), stored);
