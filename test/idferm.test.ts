@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { buildHng, hngStep, PAPER_WEIGHTS, symmetryLoss } from '../lib/models/idferm/hng';
 import { buildIdNet, identityNetFromModel } from '../lib/models/idferm/identity-net';
-import { buildRmlNet, comparisonFormulas, decisionH, radialLoss, rmlForward, rmlPredict, tripletLoss, tupletClustersLoss } from '../lib/models/idferm/rml';
+import { buildRmlNet, comparisonFormulas, decisionH, disposeRml, radialLoss, rmlForward, rmlPredict, tripletLoss, tupletClustersLoss } from '../lib/models/idferm/rml';
 import { classBalancedBatches, sparseKeep, subjectBatches } from '../lib/experiments/idferm';
 import { getMethod } from '../lib/experiments/methods';
 import { linkedVariants } from '../lib/results/paper-tables';
@@ -71,6 +71,13 @@ test('(N+M) loss mines same-subject negatives inside the batch; with none it con
     assert.equal(none.loss.dataSync()[0], 0);
   });
   Object.values(net).forEach((p) => p instanceof tf.LayersModel && p.dispose());
+});
+
+test('building and disposing the RML network leaves no tensor behind (the head\'s layers are shared by both sides of H)', () => {
+  disposeRml(buildRmlNet(arch)); // first build: tfjs's own one-off tensors
+  const n0 = tf.memory().numTensors;
+  disposeRml(buildRmlNet(arch));
+  assert.equal(tf.memory().numTensors, n0, 'tensors left after build + dispose');
 });
 
 test('test-time prediction uses one query through the EC branch only (A21): the ML branch and head do not change it', () => {

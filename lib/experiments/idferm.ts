@@ -274,7 +274,7 @@ function buildIdferm(ctx: BuildContext): MethodModel {
       const loss = optimizer.step(() => {
         const k = labels.length;
         const x = standardise(xr ? tf.concat([xq, xr]) as tf.Tensor4D : xq); // queries and references share weights and BN statistics
-        const out = rmlForward(net, x, true, Number(o.dropout), step.seed);
+        const out = rmlForward(net, x, true, ctx.config.idfermDropout, step.seed);
         const q = { logits: tf.slice(out.logits, [0, 0], [k, -1]) as tf.Tensor2D, f: tf.slice(out.f, [0, 0], [k, -1]) as tf.Tensor2D };
         const fRef = xr ? tf.slice(out.f, [k, 0], [k, -1]) as tf.Tensor2D : null;
         logits = tf.keep(q.logits);
@@ -321,7 +321,6 @@ export const idfermMethod: Method = {
     metric: opt('adaptive H (E13) or fixed thresholds with Euclidean distance (E10, T = 1, β = 1)', 'adaptive', ['adaptive', 'fixed']),
     centre: opt('class centres: batch means with or without gradient (E15)', 'batch', ['batch', 'batch-stopgrad']),
     connect: opt('connecting layer from the EC branch into the ML branch (E18)', true),
-    dropout: opt('dropout on FC1_EC (A30)', 0.5),
     keepExpressions: opt('sparse subjects (claim 4): each training subject keeps this many of its expressions; 0 keeps all', 0),
     neutralClass: opt('8-class protocol (Table 4): the neutral frames are a class (data: loadIdfermSet(config, { neutralClass: true })); no reference term for neutral queries', false),
     genAsNeutral: opt('8-class protocol: the generated references of expressive queries also train the softmax as "neutral" (spec §3.4)', true),

@@ -44,7 +44,7 @@ export interface RmlNet {
   ec2: tf.LayersModel;
   /** [h, e] -> f (FC1_ML, connecting layer, FC2_ML) */
   ml: tf.LayersModel;
-  /** [f1, f2] -> [L_A f1, L_A f2, L_B f1, L_B f2, c·(f1+f2)+b] */
+  /** f -> [L_A f, L_B f, c·f + b/2] (decisionH combines the two sides) */
   head: tf.LayersModel;
 }
 
@@ -98,13 +98,13 @@ export function buildRmlNet(a: RmlArch): RmlNet {
   const f = apply(dense('ml.fc2', a.d, seeds), c);
   const ml = tf.model({ inputs: [mh, me], outputs: f, name: 'ml' });
 
-  const f1 = tf.input({ shape: [a.d], name: 'head.f1' });
-  const f2 = tf.input({ shape: [a.d], name: 'head.f2' });
+  // one input, each layer applied once: a layer applied to two symbolic inputs is counted twice by
+  // tfjs and keeps its weights alive after the model is disposed. decisionH runs f1 and f2 as one batch.
+  const fIn = tf.input({ shape: [a.d], name: 'head.f' });
   const la = tf.layers.dense({ name: 'head.LA', units: a.d, useBias: false, kernelInitializer: tf.initializers.identity({}) });
   const lb = tf.layers.dense({ name: 'head.LB', units: a.d, useBias: false, kernelInitializer: tf.initializers.identity({}) });
   const lin = tf.layers.dense({ name: 'head.c', units: 1, kernelInitializer: 'zeros', biasInitializer: 'zeros' });
-  const sum = apply(tf.layers.add({ name: 'head.sum' }), [f1, f2]);
-  const head = tf.model({ inputs: [f1, f2], outputs: [apply(la, f1), apply(la, f2), apply(lb, f1), apply(lb, f2), apply(lin, sum)], name: 'head' });
+  const head = tf.model({ inputs: fIn, outputs: [apply(la, fIn), apply(lb, fIn), apply(lin, fIn)], name: 'head' });
   // L_A = L_B = I + N(0, 0.01) (spec E13), seeded
   tf.tidy(() => {
     for (const l of [la, lb]) {
@@ -129,12 +129,14 @@ export function rmlForward(n: RmlNet, x: tf.Tensor4D, training: boolean, dropout
 export const rmlPredict = (n: RmlNet, x: tf.Tensor4D): tf.Tensor2D =>
   tf.tidy(() => n.ec2.apply(n.ec1.apply(n.trunk.apply(x, { training: false }), { training: false }), { training: false }) as tf.Tensor2D);
 
-/** E13: H(f1, f2) per row, [B]. */
+/** E13: H(f1, f2) per row, [B]; f1 and f2 go through the head as one batch. */
 export function decisionH(head: tf.LayersModel, f1: tf.Tensor2D, f2: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
-    const [a1, a2, b1, b2, lin] = head.apply([f1, f2]) as tf.Tensor2D[];
+    const n = f1.shape[0];
+    const [a, b, lin] = (head.apply(tf.concat([f1, f2])) as tf.Tensor2D[]).map((t) => tf.split(t, [n, n]) as tf.Tensor2D[]);
     const sq = (t: tf.Tensor2D) => tf.sum(tf.square(t), 1);
-    return tf.add(tf.sub(tf.mul(0.5, tf.add(sq(a1), sq(a2))), tf.sum(tf.mul(b1, b2), 1)), tf.reshape(lin, [-1])) as tf.Tensor1D;
+    const quad = tf.sub(tf.mul(0.5, tf.add(sq(a[0]), sq(a[1]))), tf.sum(tf.mul(b[0], b[1]), 1));
+    return tf.add(quad, tf.reshape(tf.add(lin[0], lin[1]), [-1])) as tf.Tensor1D; // c·(f1 + f2) + b
   });
 }
 
