@@ -15,6 +15,7 @@ import { frontalImages, type HngEvaluation, type HngStage } from './idferm-hng';
 import type { SweepRun } from './idferm';
 import { pairedVerdict, summarizeDifferences } from '../analysis/paired';
 import { mean, meanStd } from '../analysis/stats';
+import { paperTable } from '../results/paper-tables';
 
 /** Generator / discriminator / identity losses per HNG epoch (one panel per loss). */
 export function hngCurvesSpec(rows: Row[], title = 'HNG training losses per epoch'): FigureSpec {
@@ -177,6 +178,8 @@ export function idfermVerdicts(summaries: Summary[], evals: HngEvaluation[], que
   };
   out.push(pairClaim('IDFERM beats softmax alone on unseen subjects', 'Tables 3, 6', idf, sm));
   out.push(pairClaim('IDFERM at least matches 2B(N+M) (within 0.5 pt)', 'Table 3: +1.25 / +2.60 pt', idf, nm, -0.5));
+  out.push(pairClaim('pre-training on the face database helps IDFERM', 'Table 5: +0.03 (CK+) / +0.02 (MMI) pt', by('idferm-pretrained'), idf));
+  out.push(pairClaim('pre-training on the face database helps 2B(N+M)', 'Table 5: +0.07 (CK+) / +0.07 (MMI) pt', by('2bnm-pretrained'), nm));
   out.push(pairClaim('oracle references are at least as good as generated ones', 'spec §10.5 (5)', orc, idf));
   out.push(pairClaim('sparse subjects: IDFERM beats 2B(N+M)', 'motivation (§1)', by('idferm-sparse'), by('2bnm-sparse')));
   out.push(pairClaim('8 classes: IDFERM beats softmax alone', 'Table 4 (97.76 %; no softmax row)', by('idferm-8class'), by('softmax-8class')));
@@ -186,6 +189,36 @@ export function idfermVerdicts(summaries: Summary[], evals: HngEvaluation[], que
     : { claim: '8 classes: the neutral class is recognised almost always', paper: 'Fig. 13b: about 99 %', ours: `${fmt(n8)} % of neutral test faces`, holds: n8 >= 95 ? 'yes' : 'no' });
   out.push(...sweepVerdicts(extra.sweep ?? []));
   return out;
+}
+
+/**
+ * Table 5 as printed (every row, the paper's accuracy per dataset) with our
+ * run of the linked variant beside it: fold-mean ± std, '–' when this
+ * profile did not run that variant.
+ */
+export function table5Rows(summaries: Summary[], profile: string) {
+  const t = paperTable('idferm.table5');
+  return t.rows.map((r) => {
+    const link = t.ours.find((l) => l.paperRow === r.label);
+    const s = link && summaries.find((x) => x.variant === link.ours.variant);
+    return {
+      'paper row': r.label,
+      ...Object.fromEntries(t.columns.map((c) => [`paper ${c.label} %`, r.values[c.key]])),
+      'our variant': link?.ours.variant ?? '–',
+      [`ours % (${profile}, mean ± std)`]: s ? `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)}` : '–',
+    };
+  });
+}
+
+/** One row about the pretraining stage run: its face database and the accuracy on its held-out subjects at the last epoch. */
+export function pretrainSummary(run: StoredRun) {
+  const rows = frameRows(run.results);
+  const last = rows[rows.length - 1];
+  const classes = run.config.data?.classes ?? [];
+  return {
+    stage: run.runId, 'face database (manifest)': run.config.manifest, images: run.config.data?.samples ?? null, classes: classes.join(', '),
+    epochs: run.config.totalEpochs, 'validation accuracy % (held-out subjects)': 100 * Number(last.test_acc), 'chance %': 100 / classes.length,
+  };
 }
 
 /** Interface-typed records (e.g. compareWithPaper's) as plain table rows for showTable. */

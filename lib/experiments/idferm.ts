@@ -10,7 +10,9 @@
  * Runs log `loss_evals`, the distance evaluations per query (x K per batch).
  * The 8-class protocol (CK+ with neutral, Table 4) runs on `loadIdfermSet(
  * config, { neutralClass: true })`; the λ and LReLU-slope sweeps (Figs. 11,
- * 12) are `idfermSweepRuns`.
+ * 12) are `idfermSweepRuns`. Table 5's "with pre-training" variants start
+ * from the stage 'idferm-pretrain' (./idferm-pretrain.ts), run once through
+ * `prepare` and ctx.runDependency.
  * @see notebooks/04-idferm.ipynb
  */
 import { createHash } from 'crypto';
@@ -29,6 +31,8 @@ import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
 import { buildRmlNet, disposeRml, radialLoss, rmlForward, rmlParts, rmlPredict, tripletLoss, tupletClustersLoss } from '../models/idferm/rml';
 import { disposeHngStage, frontalImages, generateReferences, hngStage } from './idferm-hng';
+import { loadCheckpoint } from '../train/checkpoint';
+import { ensurePretrainManifest, pretrainedCheckpoint, pretrainRunConfig, stageOptions } from './idferm-pretrain';
 import type { BuildContext, Method, MethodModel, OptionValue, PrepareContext } from './method';
 
 /** The configuration IDFERM runs with: its own image size, epochs, folds and subjects (lib/config idferm* parameters), grey images. */
@@ -152,6 +156,8 @@ export interface IdfermPrepared {
   /** which identity network the HNG used (null when no HNG ran) */
   identityNet: string | null;
   hngDir: string | null;
+  /** the pretraining stage run whose trunk, FC1_EC and ML branch the network starts from (option pretrain) */
+  pretrained?: { runDir: string; runId: string };
 }
 
 /** A Gaussian-blurred copy (σ ≈ 1.5 px at 64 px, scaled) of every image: the 'selfBlur' control. */
@@ -225,7 +231,10 @@ const centreCrop = (x: tf.Tensor4D, crop: number) => {
   return tf.slice(x, [0, o, o, 0], [-1, crop, crop, -1]) as tf.Tensor4D;
 };
 
-function buildIdferm(ctx: BuildContext): MethodModel {
+/** The parts a fine-tuning run takes from the pretraining stage; FC2_EC (the classes change) and the metric head start afresh (spec §3.3). */
+export const PRETRAINED_PARTS = ['trunk', 'ec1', 'ml'] as const;
+
+async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; perClass: number } = { learningRate: ctx.config.idfermLearningRate, perClass: 2 }): Promise<MethodModel> {
   const o = ctx.options;
   const prepared = ctx.prepared as IdfermPrepared;
   const mode = String(o.loss) as 'softmax' | 'rml' | 'triplet' | 'nm';
@@ -236,7 +245,16 @@ function buildIdferm(ctx: BuildContext): MethodModel {
     size: crop, classes, width: ctx.config.idfermRmlWidth, dIn: ctx.config.idfermRmlWidth * 8, dOut: ctx.config.idfermRmlWidth * 4, d: ctx.config.idfermRmlWidth * 2,
     lreluSlope: Number(o.lreluSlope), connect: Boolean(o.connect), seed: ctx.seed,
   });
-  const optimizer = new TrainOptimizer({ kind: 'momentum', learningRate: ctx.config.idfermLearningRate, momentum: 0.9, weightDecay: 1e-4 });
+  if (prepared.pretrained) {
+    const file = pretrainedCheckpoint(prepared.pretrained.runDir);
+    try {
+      await loadCheckpoint(file, Object.fromEntries(PRETRAINED_PARTS.map((k) => [k, net[k]])), {});
+    } catch (e) {
+      disposeRml(net);
+      throw new Error(`IDFERM option pretrain: the network cannot start from the pretraining stage ${prepared.pretrained.runId}: ${(e as Error).message}`);
+    }
+  }
+  const optimizer = new TrainOptimizer({ kind: 'momentum', learningRate: stage.learningRate, momentum: 0.9, weightDecay: 1e-4 });
   const parts = rmlParts(net);
   const variables = Object.values(parts).flatMap((p) => p.trainableWeights.map((w) => w.read() as tf.Variable));
   const needsRef = mode === 'rml' || Boolean(o.dataAug);
@@ -262,7 +280,7 @@ function buildIdferm(ctx: BuildContext): MethodModel {
       const keptLabels = Int32Array.from(kept, (s) => labelOf.get(s)!);
       return mode === 'nm'
         ? subjectBatches(kept, keptLabels, prepared.subjects, seed, queriesPerBatch(classes))
-        : classBalancedBatches(kept, keptLabels, seed);
+        : classBalancedBatches(kept, keptLabels, seed, stage.perClass);
     },
     trainStep(batch, step) {
       const labels = batch.labels.dataSync() as Int32Array;
@@ -324,6 +342,7 @@ export const idfermMethod: Method = {
     keepExpressions: opt('sparse subjects (claim 4): each training subject keeps this many of its expressions; 0 keeps all', 0),
     neutralClass: opt('8-class protocol (Table 4): the neutral frames are a class (data: loadIdfermSet(config, { neutralClass: true })); no reference term for neutral queries', false),
     genAsNeutral: opt('8-class protocol: the generated references of expressive queries also train the softmax as "neutral" (spec §3.4)', true),
+    pretrain: opt('start from the RML pretraining stage on the face database (Table 5): none, joint (softmax + RML, the paper\'s) or softmax; its trunk, FC1_EC and ML branch are loaded, FC2_EC and the metric head re-initialised', 'none', ['none', 'joint', 'softmax']),
   },
   variants: {
     softmax: { description: 'softmax only on the EC branch (no reference, no metric loss)', options: { loss: 'softmax', reference: 'none' } },
@@ -343,6 +362,8 @@ export const idfermMethod: Method = {
     'idferm-sparse': { description: 'IDFERM, training subjects keep 2 expressions', options: { keepExpressions: 2 } },
     'idferm-8class': { description: 'IDFERM on the 8-class protocol (neutral frames as a class; generated references also as neutral)', options: { neutralClass: true } },
     'softmax-8class': { description: 'softmax only on the 8-class protocol', options: { loss: 'softmax', reference: 'none', neutralClass: true } },
+    'idferm-pretrained': { description: 'IDFERM fine-tuned from the RML network pretrained on the face database (Table 5, with pre-training)', options: { pretrain: 'joint' } },
+    '2bnm-pretrained': { description: '2B(N+M)Softmax fine-tuned from the same pretrained RML network (Table 5, with pre-training)', options: { loss: 'nm', reference: 'none', pretrain: 'joint' } },
   },
   defaultVariant: 'idferm',
   inputs: () => ({ train: 'target', test: 'target' }),
@@ -354,9 +375,43 @@ export const idfermMethod: Method = {
       throw new Error(`IDFERM prepare: the run's dataset has ${ctx.config.data.samples} samples but loadIdfermSet(config${o.neutralClass ? ', { neutralClass: true }' : ''}) gives ${set.labels.length}; run IDFERM variant '${ctx.config.variant}' on that set (with idfermConfig(config))`);
     }
     const needsRef = o.loss === 'rml' || o.dataAug === true;
-    return buildReferences(config, set, needsRef ? o.reference as Reference : 'none', String(o.hngVariant));
+    const prepared = await buildReferences(config, set, needsRef ? o.reference as Reference : 'none', String(o.hngVariant));
+    if (o.pretrain === 'none') return prepared;
+    const manifest = await ensurePretrainManifest(config);
+    const stage = await ctx.runDependency({ method: 'idferm-pretrain', variant: String(o.pretrain), options: stageOptions(o), ...pretrainRunConfig(ctx.config, manifest) });
+    return { ...prepared, pretrained: stage };
   },
-  build: buildIdferm,
+  build: (ctx) => buildIdferm(ctx),
+};
+
+/**
+ * Stage C (spec §3.3): the RML network trained on the face database's four
+ * expressions with softmax + RML, each query's true neutral face as its
+ * reference (none for neutral queries); its test accuracy is on held-out
+ * face-db subjects. Fine-tuning variants start from it (option pretrain).
+ */
+export const idfermPretrainMethod: Method = {
+  name: 'idferm-pretrain',
+  paper: 'idferm',
+  description: 'IDFERM stage C: the RML network pretrained on the face database (Multi-PIE in the paper) with softmax + RML, true neutral faces as references',
+  options: { lreluSlope: idfermMethod.options.lreluSlope, connect: idfermMethod.options.connect },
+  variants: {
+    joint: { description: 'softmax + RML (the joint loss, spec A18)' },
+    softmax: { description: 'softmax only' },
+  },
+  defaultVariant: 'joint',
+  inputs: () => ({ train: 'target', test: 'target' }),
+  async prepare(ctx) {
+    const set = await loadDataset({ ...ctx.config, force: false } as unknown as Config);
+    if (!set.neutral) throw new Error(`RML pretraining: the face database '${set.name}' has no neutral_path (each query's true neutral face)`);
+    if (!set.classes.includes('neutral')) throw new Error(`RML pretraining: the face database '${set.name}' has no 'neutral' class`);
+    return { refs: set.neutral, subjects: set.subjects, identityNet: null, hngDir: null } satisfies IdfermPrepared;
+  },
+  build(ctx) {
+    const base = Object.fromEntries(Object.entries(idfermMethod.options).map(([k, v]) => [k, v.default]));
+    const options = { ...base, ...ctx.options, loss: ctx.config.variant === 'softmax' ? 'softmax' : 'rml', reference: 'mined', neutralClass: true, genAsNeutral: false };
+    return buildIdferm({ ...ctx, options }, { learningRate: ctx.config.idfermPretrainLearningRate, perClass: Math.max(2, Math.floor(ctx.config.idfermPretrainBatch / ctx.data.classes.length)) });
+  },
 };
 
 /** Whether a variant runs on the 8-class protocol (its data: loadIdfermSet(config, { neutralClass: true })). */

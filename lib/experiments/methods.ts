@@ -8,7 +8,7 @@
 import { baselineMethod } from './baseline';
 import { ddlDfemMethod, ddlMethod } from './ddl';
 import { gndlMethod } from './gndl';
-import { idfermMethod } from './idferm';
+import { idfermMethod, idfermPretrainMethod } from './idferm';
 import { idPretrainMethod } from './id-pretrain';
 import type { Method } from './method';
 import { spndlMethod } from './spndl';
@@ -22,7 +22,7 @@ export function registerMethod(method: Method): void {
   registry.set(method.name, method);
 }
 
-const BUILT_IN: Method[] = [baselineMethod, ddlMethod, ddlDfemMethod, gndlMethod, idfermMethod, idPretrainMethod, spndlMethod];
+const BUILT_IN: Method[] = [baselineMethod, ddlMethod, ddlDfemMethod, gndlMethod, idfermMethod, idfermPretrainMethod, idPretrainMethod, spndlMethod];
 for (const m of BUILT_IN) registerMethod(m);
 
 export function getMethod(name: string): Method {
