@@ -8,6 +8,7 @@ import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
 import { linearProbe } from '../lib/analysis/linear-probe';
 import { buildDdm, ddmForward } from '../lib/models/ddl/ddm';
+import { StepDropout } from '../lib/models/ddl/layers';
 import { buildDfem, factorLabels, parseFactors } from '../lib/models/ddl/dfem';
 import { attentionTransferLoss, maskedMultiTaskLoss } from '../lib/models/ddl/losses';
 import { cropBatch, ddlConfig, ddlMethod, dfemGroups, type DdlModel } from '../lib/experiments/ddl';
@@ -153,9 +154,9 @@ test("update order: with 'd-first' (default) the network's L_adv of step t reads
   await saveCheckpoint(path.join(dir, 'work', 'fold-0.ckpt'), { state: {}, parts: { dfem }, optimizers: {} });
   fs.writeFileSync(path.join(dir, 'dfem-heads.json'), JSON.stringify({ classes: [2] }));
   dfem.dispose();
-  const base = ddlConfig(loadConfig({ FER_PROFILE: 'smoke' }), { ddlWidth: 2, ddlCrop: 20, ddlFeatureDim: 8, ddlLearningRate: 0.05 });
+  const base = ddlConfig(loadConfig({ FER_PROFILE: 'smoke' }), { ddlWidth: 2, ddlCrop: 20, ddlFeatureDim: 8, ddlLearningRate: 0.05, ddlDropout: 0 });
   const advSeen = async (updateOrder?: string) => {
-    const config = resolveRunConfig(base, ddlMethod, 'ddl-g', { dropout: 0, ...(updateOrder ? { updateOrder } : {}) });
+    const config = resolveRunConfig(base, ddlMethod, 'ddl-g', updateOrder ? { updateOrder } : {});
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
     const build = async () => await ddlMethod.build({ config, options: config.options, data: { size: 24, channels: 1, classes: ['a', 'b', 'c'], hasNeutral: false }, fold: 0, seed: 9, prepared: { dfems: [{ factors: ['g'], runDir: dir }] } }) as DdlModel;
     const model = await build(), twin = await build(); // twin: same weights, never stepped
@@ -180,4 +181,33 @@ test("update order: with 'd-first' (default) the network's L_adv of step t reads
   assert.ok(Math.abs(dFirst.reported - dFirst.withNewD) < 1e-5, `default order: L_adv ${dFirst.reported} should use the updated D (${dFirst.withNewD}), not the old one (${dFirst.withOldD})`);
   const ddmFirst = await advSeen('ddm-first');
   assert.ok(Math.abs(ddmFirst.reported - ddmFirst.withOldD) < 1e-5, `ddm-first: L_adv ${ddmFirst.reported} should use the old D (${ddmFirst.withOldD})`);
+});
+
+test('dropout draws a new mask at every training step (tfjs seeded dropout repeats one mask: half the units would never train, yet all feed the test-time output)', () => {
+  const layer = new StepDropout({ rate: 0.5, seed: 4 });
+  const x = tf.ones([1, 64]);
+  const mask = (stepSeed: number) => {
+    layer.setStepSeed(stepSeed);
+    const y = layer.apply(x, { training: true }) as tf.Tensor;
+    const m = Array.from(y.dataSync()).map((v) => (v > 0 ? 1 : 0)).join('');
+    y.dispose();
+    return m;
+  };
+  const a = mask(1), b = mask(2);
+  assert.notEqual(a, b, 'two steps drop different units');
+  assert.equal(mask(1), a, 'same step seed, same mask (determinism)');
+  const kept = [...a].filter((c) => c === '1').length;
+  assert.ok(kept > 16 && kept < 48, `about half kept (${kept}/64)`);
+  const evalOut = layer.apply(x, { training: false }) as tf.Tensor;
+  assert.equal(tf.sum(evalOut).dataSync()[0], 64, 'identity at test time');
+  tf.dispose([x, evalOut]);
+  // inside the DDM: consecutive training forwards with new step seeds differ in the head's masks
+  const ddm = buildDdm({ ...opts, head: 'plain', disturbance: false, dropout: 0.5 });
+  const img = image(2);
+  const fe = (s: number) => { ddm.setStepSeed(s); const f = ddmForward(ddm, img, true); const v = Array.from(f.fe.dataSync()); tf.dispose([f.logits, f.fe]); return v; };
+  const f1 = fe(1), f2 = fe(2), f1again = fe(1);
+  assert.notDeepEqual(f1, f2);
+  assert.deepEqual(f1, f1again);
+  img.dispose();
+  ddm.full.dispose();
 });

@@ -272,7 +272,7 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
   const disturbance = prepared.dfems.length > 0;
   const ddm = buildDdm({
     ...trunkOf(config), inputShape: inputShape(config, data.channels), classes: data.classes.length, head: options.head as ExpressionHead,
-    disturbance, featureDim: config.ddlFeatureDim, dropout: Number(options.dropout), seed: ctx.seed,
+    disturbance, featureDim: config.ddlFeatureDim, dropout: config.ddlDropout, seed: ctx.seed,
   });
   const parts: Record<string, tf.LayersModel> = { ddm: ddm.full };
   const dfems: tf.LayersModel[] = [];
@@ -306,6 +306,7 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
     parts, optimizers: disc ? { model: opt, disc: optD } : { model: opt },
     trainStep(batch, step) {
       const x = cropBatch(batch.target, config.ddlCrop, step.rng, flip);
+      ddm.setStepSeed(step.seed); // fresh dropout masks every step
       // frozen DFEMs on the same image: eval-mode BN unless dfemBatchStats (the code's train mode, spec A13)
       const targets = dfems.map((m) => tf.tidy(() => {
         const f = dfemForward(m, x, Boolean(options.dfemBatchStats));
@@ -367,7 +368,6 @@ export const ddlMethod: Method = {
     dfemExpressionHead: { doc: 'DFEM also trained on expression (the code\'s checkpoint names, spec A10)', default: false },
     dfemBatchStats: { doc: 'frozen DFEM uses batch statistics in BN (the code leaves it in train mode, spec A13)', default: false },
     weightDecay: { doc: 'coupled L2 on the DDM and D (code: 5e-4)', default: 5e-4 },
-    dropout: { doc: 'dropout before each FC (code: 0.5; its comment: 0.8 for SFEW)', default: 0.5 },
     preprocess: { doc: 'paper: flip every dataset; code: flip only in-the-wild data (RAF-DB, SFEW, wild SynFER)', default: 'paper', oneOf: ['paper', 'code'] },
     updateOrder: { doc: "per batch: 'd-first' updates D, then the network against the updated D (authors' code, spec §3.2/A8; the paper gives no order); 'ddm-first' the network against the old D, then D", default: 'd-first', oneOf: ['d-first', 'ddm-first'] },
   },

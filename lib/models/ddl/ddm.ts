@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SeedSequence } from '../../train/rng';
-import { apply, avgPoolFlat, bn, bnPrelu, conv, dense, maxPool, prelu, trunk, trunkChannels, TrunkOptions, WeightedAdd } from './layers';
+import { apply, avgPoolFlat, bn, bnPrelu, conv, dense, maxPool, prelu, StepDropout, trunk, trunkChannels, TrunkOptions, WeightedAdd } from './layers';
 
 type T = tf.SymbolicTensor;
 
@@ -39,6 +39,8 @@ export interface Ddm {
   maps: tf.LayersModel;
   /** the learnable δ pairs, by branch and level */
   mixes: { branch: 'e' | 'd'; level: number; layer: WeightedAdd }[];
+  /** new dropout masks for the next training forward: call once per training step with the step's seed */
+  setStepSeed(seed: number): void;
 }
 
 interface Branch { a: T[]; x: T[] }
@@ -80,11 +82,17 @@ function multiLevel(a: T[]): T {
 }
 
 /** Head: AvgPool -> flatten -> Dropout -> FC(f) -> PReLU = f^e -> Dropout -> FC(K) -> PReLU = logits (spec §2.3). */
-function expressionHead(map: T, o: DdmOptions, seeds: SeedSequence): { logits: T; fe: T } {
+function expressionHead(map: T, o: DdmOptions, seeds: SeedSequence, drops: StepDropout[]): { logits: T; fe: T } {
   const flat = avgPoolFlat(map, 'Se.head.avg');
-  const fe = prelu(dense(apply(tf.layers.dropout({ name: 'Se.head.drop1', rate: o.dropout, seed: seeds.next() }), flat), 'Se.head.fc1', o.featureDim, seeds), 'Se.head.fe');
-  const logits = prelu(dense(apply(tf.layers.dropout({ name: 'Se.head.drop2', rate: o.dropout, seed: seeds.next() }), fe), 'Se.head.fc2', o.classes, seeds), 'Se.head.logits');
+  const fe = prelu(dense(apply(dropout('Se.head.drop1', o, seeds, drops), flat), 'Se.head.fc1', o.featureDim, seeds), 'Se.head.fe');
+  const logits = prelu(dense(apply(dropout('Se.head.drop2', o, seeds, drops), fe), 'Se.head.fc2', o.classes, seeds), 'Se.head.logits');
   return { logits, fe };
+}
+
+function dropout(name: string, o: DdmOptions, seeds: SeedSequence, drops: StepDropout[]): StepDropout {
+  const layer = new StepDropout({ name, rate: o.dropout, seed: seeds.next() });
+  drops.push(layer);
+  return layer;
 }
 
 export function buildDdm(o: DdmOptions): Ddm {
@@ -92,6 +100,7 @@ export function buildDdm(o: DdmOptions): Ddm {
   const input = tf.input({ shape: o.inputShape, name: 'ddm.input' });
   const u = trunk(input, 'Sg.', o, seeds);
   const mixes: Ddm['mixes'] = [];
+  const drops: StepDropout[] = [];
   let headInput: T, mapOutputs: T[];
   if (o.head === 'plain') {
     headInput = u[4];
@@ -101,12 +110,12 @@ export function buildDdm(o: DdmOptions): Ddm {
     headInput = o.head === 'multi' ? multiLevel(e.a) : e.a[4];
     mapOutputs = o.head === 'multi' ? [...e.a, headInput] : e.a;
   }
-  const { logits, fe } = expressionHead(headInput, o, seeds);
+  const { logits, fe } = expressionHead(headInput, o, seeds, drops);
   const outputs = [logits, fe];
   if (o.disturbance) {
     const d = attentionBranch(u, 'd', seeds, mixes);
     const gap = apply(tf.layers.globalAveragePooling2d({ name: 'Sd.gap' }), d.a[4]);
-    const fd = prelu(dense(apply(tf.layers.dropout({ name: 'Sd.drop', rate: o.dropout, seed: seeds.next() }), gap), 'Sd.fc', o.featureDim, seeds), 'Sd.fd');
+    const fd = prelu(dense(apply(dropout('Sd.drop', o, seeds, drops), gap), 'Sd.fc', o.featureDim, seeds), 'Sd.fd');
     // transfer pairs (spec §2.7 table): x_2..x_5 of S_d, then a_5^d
     outputs.push(fd, d.x[1], d.x[2], d.x[3], d.x[4], d.a[4]);
   }
@@ -115,6 +124,7 @@ export function buildDdm(o: DdmOptions): Ddm {
     expression: tf.model({ inputs: input, outputs: [logits, fe], name: 'ddm-expression' }),
     maps: tf.model({ inputs: input, outputs: mapOutputs, name: 'ddm-maps' }),
     mixes,
+    setStepSeed: (seed) => drops.forEach((d) => d.setStepSeed(seed)),
   };
 }
 

@@ -7,7 +7,7 @@
  * @see notebooks/05-ddl.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
-import { SeedSequence } from '../../train/rng';
+import { deriveSeed, SeedSequence } from '../../train/rng';
 
 type T = tf.SymbolicTensor;
 export const apply = (layer: tf.layers.Layer, x: T | T[]) => layer.apply(x) as T;
@@ -108,3 +108,42 @@ export class WeightedAdd extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(WeightedAdd);
+
+/**
+ * Dropout whose mask changes from call to call. tf.layers.dropout with a
+ * seed draws the SAME mask at every training step (tfjs re-seeds its uniform
+ * draw with that seed on each call), so the same units are always dropped:
+ * they never train, yet at test time they all feed the next layer. Here the
+ * mask's seed mixes the layer's seed, the training step's seed
+ * (`setStepSeed`) and a call counter: deterministic, and new every step.
+ */
+export class StepDropout extends tf.layers.Layer {
+  static className = 'DdlStepDropout';
+  readonly rate: number;
+  readonly seed: number;
+  private stepSeed = 0;
+  private calls = 0;
+
+  constructor(args: { rate: number; seed: number; name?: string }) {
+    super({ name: args.name });
+    this.rate = args.rate;
+    this.seed = args.seed;
+  }
+
+  /** Seeds the masks of the following training calls (the trainer's per-step seed). */
+  setStepSeed(seed: number): void {
+    this.stepSeed = seed;
+    this.calls = 0;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate <= 0) return x;
+    return tf.dropout(x, this.rate, undefined, deriveSeed(this.seed, this.stepSeed, this.calls++));
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(StepDropout);
