@@ -7,14 +7,19 @@
  * The wasm backend computes with `FER_THREADS` threads (default: all cores;
  * see wasm-threads.ts) and gets fast conv2d and max-pool gradients
  * (wasm-conv-gradients.ts, wasm-maxpool-gradient.ts) and spatial sums
- * (wasm-spatial-sum.ts: bias gradients, global average pooling).
+ * (wasm-spatial-sum.ts: bias gradients, global average pooling), and its
+ * Identity and same-dtype Cast share data instead of copying it
+ * (wasm-shared-identity.ts), and Tile copies blocks (wasm-tile.ts: the
+ * batch-norm gradient's tiling).
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGradients } from './wasm-conv-gradients';
 import { registerWasmMaxPoolGradient } from './wasm-maxpool-gradient';
 import { registerWasmSamePaddingFix } from './wasm-same-padding';
+import { registerWasmSharedIdentity } from './wasm-shared-identity';
 import { registerWasmSpatialSum } from './wasm-spatial-sum';
+import { registerWasmTile } from './wasm-tile';
 import { enableWasmThreads, requestedThreads } from './wasm-threads';
 
 export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -74,6 +79,8 @@ const attempts: Record<BackendChoice, Attempt> = {
     registerWasmSamePaddingFix();
     registerWasmMaxPoolGradient();
     registerWasmSpatialSum();
+    registerWasmSharedIdentity();
+    registerWasmTile();
     const threads = requestedThreads();
     const restore = threads > 1 ? enableWasmThreads(threads) : undefined;
     try {
