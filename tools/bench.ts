@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, BackendChoice, describeBackend, initBackend } from '../lib/backend';
-import { buildCnn3, forwardFlops, makeTrainingStep, type TrainingStep } from '../lib/bench/training-speed';
+import { buildCnn3, buildLiteCnnClassifier, forwardFlops, makeTrainingStep, type TrainingStep } from '../lib/bench/training-speed';
 
 interface Workload {
   about: string;
@@ -33,6 +33,17 @@ export const WORKLOADS: Record<string, Workload> = {
     about: "conv3x3 32 > maxpool2 > conv3x3 64 > maxpool2 > conv3x3 128 > global avg pool > dense 7 (ReLU, 'same' padding), 64x64x1, batch 32",
     input: [64, 64, 1], classes: 7, batch: 32,
     build: (seed) => buildCnn3(64, 1, 7, seed),
+  },
+  // the lite profile's paper models (lib/config.ts): imageSize 64 with width 8 (GNDL, notebook 06), spndlImageSize 32 (SPNDL)
+  'lite-cnn-64': {
+    about: 'lite-cnn backbone, width 8 (conv3x3 8/16/32/64, each + batch norm, ReLU, maxpool2) > GAP > dense 7, 64x64x1, batch 32 (GNDL, notebook 06 lite)',
+    input: [64, 64, 1], classes: 7, batch: 32,
+    build: (seed) => buildLiteCnnClassifier(64, 1, 8, 7, seed),
+  },
+  'lite-cnn-32': {
+    about: 'the same lite-cnn at 32x32x1, batch 32 (SPNDL lite)',
+    input: [32, 32, 1], classes: 7, batch: 32,
+    build: (seed) => buildLiteCnnClassifier(32, 1, 8, 7, seed),
   },
 };
 
@@ -152,7 +163,7 @@ options:
   --help
 
 workloads:
-${Object.entries(WORKLOADS).map(([n, w]) => `  ${n.padEnd(10)} ${w.about}`).join('\n')}
+${Object.entries(WORKLOADS).map(([n, w]) => `  ${n.padEnd(12)} ${w.about}`).join('\n')}
 
 FER_THREADS sets the wasm backend's threads (default: all cores).`;
 

@@ -8,6 +8,7 @@
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
+import { buildBackbone } from '../models/backbones';
 
 export function buildCnn3(size: number, channels: number, classes = 7, seed = 1): tf.LayersModel {
   const conv = (filters: number, k: number, inputShape?: number[]) => tf.layers.conv2d({
@@ -25,6 +26,19 @@ export function buildCnn3(size: number, channels: number, classes = 7, seed = 1)
       tf.layers.dense({ units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 3 }) }),
     ],
   });
+}
+
+/**
+ * The papers' lite-profile classifier: the 'lite-cnn' backbone (4 blocks of
+ * conv 3x3 -> batch norm -> ReLU -> max-pool 2, global average pooling) with a
+ * dense softmax head, as the baseline, SPNDL and GNDL train it in the lite profile.
+ */
+export function buildLiteCnnClassifier(size: number, channels: number, width: number, classes = 7, seed = 1): tf.LayersModel {
+  const backbone = buildBackbone('lite-cnn', { inputShape: [size, size, channels], width, seed });
+  const features = backbone.model.outputs[0];
+  const logits = tf.layers.dense({ units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) })
+    .apply(features) as tf.SymbolicTensor;
+  return tf.model({ inputs: backbone.model.inputs, outputs: logits });
 }
 
 /** FLOPs (2 per multiply-add) of one image's forward pass through the conv2d and dense layers. */
