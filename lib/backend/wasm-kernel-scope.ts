@@ -13,6 +13,19 @@ export type Backend = tf.KernelBackend & {
   typedArrayFromHeap(t: TensorInfo): Float32Array;
 };
 type Attrs = Record<string, unknown>;
+
+/**
+ * Replaces a wasm kernel by `wrap(original)`, once: the new function carries
+ * `marker`, so a second call (initBackend run again) does not wrap it twice.
+ */
+export function replaceWasmKernel(kernelName: string, marker: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const original = tf.getKernel(kernelName, 'wasm');
+  if (!original || (original.kernelFunc as unknown as Record<string, unknown>)[marker]) return;
+  const kernelFunc = wrap(original.kernelFunc);
+  (kernelFunc as unknown as Record<string, unknown>)[marker] = true;
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
+}
 type Pads = [number, number][];
 
 export class KernelScope {

@@ -13,7 +13,7 @@
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelScope, type Backend } from './wasm-kernel-scope';
+import { KernelScope, replaceWasmKernel, type Backend } from './wasm-kernel-scope';
 
 interface PoolAttrs {
   filterSize: number | [number, number];
@@ -105,10 +105,5 @@ function anyPoolGradient(xs: Float32Array, dys: Float32Array, dxs: Float32Array,
 
 /** Replaces wasm's MaxPoolGrad; call once, before training. */
 export function registerWasmMaxPoolGradient(): void {
-  const original = tf.getKernel('MaxPoolGrad', 'wasm');
-  if (!original || (original.kernelFunc as { fromJs?: true }).fromJs) return;
-  const kernelFunc: tf.KernelFunc & { fromJs?: true } = maxPoolGrad(original.kernelFunc);
-  kernelFunc.fromJs = true;
-  tf.unregisterKernel('MaxPoolGrad', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
+  replaceWasmKernel('MaxPoolGrad', 'fromJs', maxPoolGrad);
 }

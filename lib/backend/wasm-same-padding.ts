@@ -8,26 +8,22 @@
  * which matches the cpu backend (checked in test/wasm-conv-gradients.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { replaceWasmKernel } from './wasm-kernel-scope';
 
 const KERNELS = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D'];
 
 export function registerWasmSamePaddingFix(): void {
   for (const kernelName of KERNELS) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original || (original.kernelFunc as { samePaddingFix?: true }).samePaddingFix) continue;
-    const kernelFunc: tf.KernelFunc & { samePaddingFix?: true } = (args) => {
+    replaceWasmKernel(kernelName, 'samePaddingFix', (original) => (args) => {
       const attrs = args.attrs as { pad?: unknown; strides: number | [number, number]; dilations?: number | [number, number] };
-      if (attrs.pad !== 'same') return original.kernelFunc(args);
+      if (attrs.pad !== 'same') return original(args);
       const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
       const depthwise = kernelName.includes('Depthwise');
       const { padInfo } = tf.backend_util.computeConv2DInfo(
         x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
         attrs.strides, attrs.dilations ?? 1, 'same', undefined, depthwise);
       const pad = [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]];
-      return original.kernelFunc({ ...args, attrs: { ...args.attrs, pad } as unknown as tf.NamedAttrMap });
-    };
-    kernelFunc.samePaddingFix = true;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc });
+      return original({ ...args, attrs: { ...args.attrs, pad } as unknown as tf.NamedAttrMap });
+    });
   }
 }

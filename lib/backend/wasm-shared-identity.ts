@@ -11,7 +11,7 @@
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Backend } from './wasm-kernel-scope';
+import { replaceWasmKernel, type Backend } from './wasm-kernel-scope';
 
 type SharingBackend = Backend & { incRef(dataId: object): void };
 
@@ -23,16 +23,11 @@ function share(x: tf.TensorInfo, backend: SharingBackend): tf.TensorInfo {
 /** Replaces wasm's Identity and Cast (when the dtype does not change); call once, before training. */
 export function registerWasmSharedIdentity(): void {
   for (const kernelName of ['Identity', 'Cast'] as const) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original || (original.kernelFunc as { shares?: true }).shares) continue;
-    const kernelFunc: tf.KernelFunc & { shares?: true } = (args) => {
+    replaceWasmKernel(kernelName, 'shares', (original) => (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
       const dtype = kernelName === 'Cast' ? (args.attrs as { dtype: tf.DataType }).dtype : x.dtype;
-      if (dtype !== x.dtype || x.dtype === 'string') return original.kernelFunc(args);
+      if (dtype !== x.dtype || x.dtype === 'string') return original(args);
       return share(x, args.backend as SharingBackend);
-    };
-    kernelFunc.shares = true;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc });
+    });
   }
 }

@@ -15,7 +15,7 @@
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelScope, type Backend } from './wasm-kernel-scope';
+import { KernelScope, replaceWasmKernel, type Backend } from './wasm-kernel-scope';
 
 interface ReduceAttrs { axis: number | number[]; keepDims: boolean }
 
@@ -42,11 +42,6 @@ function spatialReduce(kernelName: 'Sum' | 'Mean', original: tf.KernelFunc): tf.
 /** Replaces wasm's Sum and Mean with the pooled path for spatial reductions; call once, before training. */
 export function registerWasmSpatialSum(): void {
   for (const kernelName of ['Sum', 'Mean'] as const) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original || (original.kernelFunc as { pooled?: true }).pooled) continue;
-    const kernelFunc: tf.KernelFunc & { pooled?: true } = spatialReduce(kernelName, original.kernelFunc);
-    kernelFunc.pooled = true;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc });
+    replaceWasmKernel(kernelName, 'pooled', (original) => spatialReduce(kernelName, original));
   }
 }

@@ -14,7 +14,7 @@
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Backend } from './wasm-kernel-scope';
+import { replaceWasmKernel, type Backend } from './wasm-kernel-scope';
 
 type HeapBackend = Backend & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array };
 
@@ -60,20 +60,15 @@ export function tileInto(x: ArrayLike<number>, out: Float32Array | Int32Array | 
 
 /** Replaces wasm's Tile; call once, before training. */
 export function registerWasmTile(): void {
-  const original = tf.getKernel('Tile', 'wasm');
-  if (!original || (original.kernelFunc as { byBlocks?: true }).byBlocks) return;
-  const kernelFunc: tf.KernelFunc & { byBlocks?: true } = (args) => {
+  replaceWasmKernel('Tile', 'byBlocks', (original) => (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const reps = (args.attrs as unknown as { reps: number[] }).reps;
-    if (!['float32', 'int32', 'bool'].includes(x.dtype) || reps.length !== x.shape.length) return original.kernelFunc(args);
+    if (!['float32', 'int32', 'bool'].includes(x.dtype) || reps.length !== x.shape.length) return original(args);
     const backend = args.backend as HeapBackend;
     const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
     if (out.shape.some((d) => d === 0)) return out;
     // take both views after the allocation (a growing heap would move older ones)
     tileInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), x.shape, reps);
     return out;
-  };
-  kernelFunc.byBlocks = true;
-  tf.unregisterKernel('Tile', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
+  });
 }
