@@ -44,7 +44,7 @@ test('regenerateFigures draws the figures whose runs are stored and lists the ot
 test('resultsIndex joins a stored run with the paper table rows it is linked to', () => {
   const rows = resultsIndex(config, { resultsDir: results });
   assert.ok(rows.length > 0);
-  assert.ok(rows.every((r) => r['run id'] === runId && r.profile === 'smoke' && r['our dataset'] === 'synfer'));
+  assert.ok(rows.every((r) => r['run id'] === runId && r.profile === 'smoke' && r['our dataset'] === set.name));
   const t1 = rows.filter((r) => r.table === 'Table 1 (gndl.table1)' && r['paper row'] === 'GNDL');
   const table = paperTable('gndl.table1');
   const row = table.rows.find((r) => r.label === 'GNDL')!;
@@ -65,6 +65,22 @@ test('only runs of a variant as defined stand for its paper row: sweep points an
   const { pairs: _dropped, ...older } = options;
   assert.ok(!runsVariantAsDefined({ method: 'gndl', variant: 'gndl', options: older }), 'an option added since');
   assert.ok(!runsVariantAsDefined({ method: 'gndl', variant: 'no-such-variant', options }));
+});
+
+test('of runs with the same variant, dataset size and seed, only the most recently finished one is indexed', () => {
+  const older = path.join(results, 'gndl', `${runId}-older`);
+  fs.cpSync(path.join(results, 'gndl', runId), older, { recursive: true });
+  try {
+    const csv = path.join(older, 'results.csv');
+    const past = new Date(Date.now() - 3600_000);
+    fs.utimesSync(csv, past, past);
+    assert.ok(resultsIndex(config, { resultsDir: results }).every((r) => r['run id'] === runId), 'the older copy is hidden');
+    const now = new Date(Date.now() + 3600_000);
+    fs.utimesSync(csv, now, now);
+    assert.ok(resultsIndex(config, { resultsDir: results }).every((r) => r['run id'] === `${runId}-older`), 'the newer copy replaces it');
+  } finally {
+    fs.rmSync(older, { recursive: true, force: true });
+  }
 });
 
 function loadRunOptions() {

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
 import { compareWithPaper, linkedVariants, paperTable, OurResult } from './paper-tables';
-import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR } from './store';
+import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR, RUN_FILES, type RunInfo, type StoredRun } from './store';
 import { mean as meanOf, sampleStd } from '../analysis/stats';
 import { getMethod } from '../experiments/methods';
 import { resolveOptions } from '../experiments/settings';
@@ -29,8 +29,9 @@ export type IndexRow = {
 };
 
 /**
- * One row per (complete run of config.profile, linked paper row and column),
- * for the accuracy tables; ours is the last epoch's test accuracy over folds.
+ * One row per (current run of config.profile, linked paper row and column),
+ * for the accuracy tables; ours is the last epoch's test accuracy over folds,
+ * our dataset the exact data the run trained on.
  */
 export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir?: string } = {}): IndexRow[] {
   const linked = linkedVariants();
@@ -38,16 +39,12 @@ export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir
   const root = opts.resultsDir ?? RESULTS_DIR;
   // notebook 06's runs share the methods' variants but not the papers' protocols: listed in its own section only
   const notebook06 = comparisonRunIds(config.profile, root);
-  for (const info of listRuns({ root })) {
-    if (!info.complete || info.profile !== config.profile || notebook06.has(info.runId)) continue;
-    const link = linked.find((l) => l.method === info.method && l.variant === info.variant);
-    if (!link) continue;
-    const run = loadRun(info.dir);
-    if (!runsVariantAsDefined(run.config)) continue; // a sweep point (e.g. IDFERM's λ) or a run of older code: not the paper row
+  for (const { info, run } of currentRuns(config.profile, root, notebook06)) {
+    const link = linked.find((l) => l.method === info.method && l.variant === info.variant)!;
     const accs = finalAccuracies(run).map((a) => 100 * a.test_acc);
     if (!accs.length) continue;
     const mean = meanOf(accs), std = accs.length > 1 ? sampleStd(accs) : null;
-    const ours: OurResult = { method: info.method, variant: info.variant, mean, std, dataset: info.dataset, profile: info.profile };
+    const ours: OurResult = { method: info.method, variant: info.variant, mean, std, dataset: run.config.data?.name ?? info.dataset, profile: info.profile };
     for (const id of link.tables) {
       if (paperTable(id).metric !== 'accuracy-pct') continue; // identity errors, comparison counts: not a run's accuracy
       for (const c of compareWithPaper(id, [ours])) {
@@ -61,6 +58,31 @@ export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir
   }
   rows.sort((a, b) => a.table.localeCompare(b.table) || a['paper row'].localeCompare(b['paper row']) || a['run id'].localeCompare(b['run id']));
   return [...rows, ...comparisonIndexRows(config.profile, root)];
+}
+
+/**
+ * The complete runs of a profile that stand for a paper row: linked to a
+ * table, not notebook 06's, and of the variant as defined now. Where several
+ * runs share method, variant, dataset size and seed (a working data/ folder
+ * that kept runs of earlier parameter values or data versions), only the most
+ * recently finished one is listed: the one the notebooks would show today.
+ */
+function currentRuns(profile: string, root: string, exclude: Set<string>): { info: RunInfo; run: StoredRun }[] {
+  const linked = linkedVariants();
+  const latest = new Map<string, { info: RunInfo; run: StoredRun; finished: number }>();
+  for (const info of listRuns({ root })) {
+    if (!info.complete || info.profile !== profile || exclude.has(info.runId)) continue;
+    if (!linked.some((l) => l.method === info.method && l.variant === info.variant)) continue;
+    const run = loadRun(info.dir);
+    if (!runsVariantAsDefined(run.config)) continue; // a sweep point (e.g. IDFERM's λ) or a run of older code: not the paper row
+    // the data's size, not its name: the name also hashes the generator's code version
+    const data = run.config.data;
+    const key = [info.method, info.variant, info.dataset, data?.samples, data?.size, data?.channels, info.seed].join('|');
+    const finished = fs.statSync(path.join(info.dir, RUN_FILES.results)).mtimeMs;
+    const seen = latest.get(key);
+    if (!seen || finished > seen.finished || (finished === seen.finished && info.runId > seen.info.runId)) latest.set(key, { info, run, finished });
+  }
+  return [...latest.values()];
 }
 
 /** Whether a run used exactly its variant's current options (no caller overrides, no options since added or renamed). */
