@@ -8,7 +8,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { buildHng, hngStep, PAPER_WEIGHTS, symmetryLoss } from '../lib/models/idferm/hng';
+import { buildHng, generate, hngStep, PAPER_WEIGHTS, POSITIONAL_WEIGHTS, symmetryLoss } from '../lib/models/idferm/hng';
+import { hngSettings, hngVariantSettings } from '../lib/experiments/idferm-hng';
 import { buildIdNet, identityNetFromModel } from '../lib/models/idferm/identity-net';
 import { buildRmlNet, comparisonFormulas, decisionH, disposeRml, radialLoss, rmlForward, rmlPredict, tripletLoss, tupletClustersLoss } from '../lib/models/idferm/rml';
 import { classBalancedBatches, sparseKeep, subjectBatches } from '../lib/experiments/idferm';
@@ -92,8 +93,8 @@ test('test-time prediction uses one query through the EC branch only (A21): the 
   Object.values(net).forEach((p) => p instanceof tf.LayersModel && p.dispose());
 });
 
-function tinyHng() {
-  const hng = buildHng({ size: 16, width: 2, latent: 8, seed: 1 });
+function tinyHng(residual = false) {
+  const hng = buildHng({ size: 16, width: 2, latent: 8, seed: 1, residual });
   const id = identityNetFromModel(buildIdNet({ size: 16, width: 2, embedding: 4, subjects: 3, seed: 2 }), 'synthetic', 'test');
   const batch = tf.tidy(() => ({
     x: tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 1) as tf.Tensor4D,
@@ -142,6 +143,43 @@ test('HNG: a pixel-only auto-encoder lowers its loss on a tiny set', () => {
   let last = first;
   for (let i = 0; i < 15; i++) last = hngStep(hng, null, batch, { weights: w, idRef: 'input', symSpace: 'pixel' }, gen, dis).pixel;
   assert.ok(last < first, `pixel loss ${first} -> ${last}`);
+});
+
+test('residual HNG: starts as the identity map, learns a change that lowers the pixel loss, leaks nothing; the discriminator is seeded as without it', () => {
+  const { hng, id, batch } = tinyHng(true);
+  const x0 = generate(hng, batch.x);
+  assert.ok(tf.max(tf.abs(tf.sub(x0, batch.x))).dataSync()[0] < 1e-6, 'a fresh residual generator must return its input');
+  x0.dispose();
+  const w = { feat: 0, id: 0, pixel: 1, sym: 0, adv: 0 };
+  const gen = tf.train.adam(5e-3), dis = tf.train.adam(1e-3);
+  const first = hngStep(hng, null, batch, { weights: w, idRef: 'input', symSpace: 'pixel' }, gen, dis).pixel;
+  let last = first;
+  for (let i = 0; i < 15; i++) last = hngStep(hng, null, batch, { weights: w, idRef: 'input', symSpace: 'pixel' }, gen, dis).pixel;
+  assert.ok(last < first, `pixel loss ${first} -> ${last}`);
+  hngStep(hng, id, batch, { weights: PAPER_WEIGHTS, idRef: 'input', symSpace: 'laplacian' }, gen, dis); // creates the discriminator's Adam slots
+  const n0 = tf.memory().numTensors;
+  const l = hngStep(hng, id, batch, { weights: PAPER_WEIGHTS, idRef: 'input', symSpace: 'laplacian' }, gen, dis);
+  assert.equal(tf.memory().numTensors, n0, 'tensors leaked across residual HNG steps');
+  for (const k of ['feat', 'id', 'pixel', 'sym', 'adv', 'dis', 'gen'] as const) assert.ok(Number.isFinite(l[k]), `${k} = ${l[k]}`);
+  const plain = tinyHng(false);
+  assert.deepEqual(plain.hng.dis.getWeights().map((v) => Array.from(v.dataSync())), tinyHng(true).hng.dis.getWeights().map((v) => Array.from(v.dataSync())));
+});
+
+test('HNG settings: the pixel weight sets w2 of the index mapping only; residual, pixel weight and warm-up rate change the stage cache key', () => {
+  assert.deepEqual(hngVariantSettings('full').weights, PAPER_WEIGHTS);
+  assert.equal(hngVariantSettings('full', 1).weights.pixel, 1);
+  assert.equal(hngVariantSettings('no-id', 1).weights.id, 0);
+  assert.deepEqual(hngVariantSettings('positional', 1).weights, POSITIONAL_WEIGHTS);
+  assert.equal(hngVariantSettings('ae-only', 0.5).weights.pixel, 1);
+  const base = loadConfig({ FER_PROFILE: 'smoke' });
+  const key = (c: typeof base) => JSON.stringify(hngSettings(c));
+  for (const change of [{ idfermHngResidual: !base.idfermHngResidual }, { idfermHngPixelWeight: base.idfermHngPixelWeight + 1 }, { idfermHngWarmupLearningRate: base.idfermHngWarmupLearningRate * 2 }])
+    assert.notEqual(key({ ...base, ...change }), key(base), JSON.stringify(change));
+  const paper = loadConfig({ FER_PROFILE: 'paper' });
+  assert.equal(paper.idfermHngResidual, false, 'the paper profile keeps the paper\'s plain encoder-decoder');
+  assert.equal(paper.idfermHngPixelWeight, PAPER_WEIGHTS.pixel);
+  assert.equal(paper.idfermHngLearningRate, 2e-4);
+  assert.equal(paper.idfermHngWarmupLearningRate, 2e-4);
 });
 
 test('symmetry loss is 0 for a mirror-symmetric image and positive otherwise', () => {

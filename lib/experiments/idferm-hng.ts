@@ -49,11 +49,15 @@ export const HNG_VARIANTS: Record<string, { description: string; weights?: Parti
   positional: { description: 'the positional mapping of the printed weights (A3)', mapping: 'positional' },
 };
 
-export function hngVariantSettings(variant: string) {
+/**
+ * The variant's loss weights and switches. `pixelWeight` is w2 of the index mapping (the paper's η2 = 0.01 by
+ * default; idfermHngPixelWeight in a stage); the positional mapping and 'ae-only' keep their own.
+ */
+export function hngVariantSettings(variant: string, pixelWeight = PAPER_WEIGHTS.pixel) {
   const sweep = /^w1=([0-9.]+)$/.exec(variant);
   const v = sweep ? { description: `identity-loss weight w1 = ${sweep[1]} (Table 1 sweep)`, weights: { id: Number(sweep[1]) } } : HNG_VARIANTS[variant];
   if (!v || (sweep && !Number.isFinite(Number(sweep[1])))) throw new Error(`unknown HNG variant '${variant}'; use one of: ${Object.keys(HNG_VARIANTS).join(', ')}, or w1=<number>`);
-  const base = 'mapping' in v && v.mapping === 'positional' ? POSITIONAL_WEIGHTS : PAPER_WEIGHTS;
+  const base = 'mapping' in v && v.mapping === 'positional' ? POSITIONAL_WEIGHTS : { ...PAPER_WEIGHTS, pixel: pixelWeight };
   return {
     description: v.description,
     weights: { ...base, ...(v.weights ?? {}) } as HngWeights,
@@ -69,6 +73,9 @@ export function hngSettings(config: Config) {
     // a rebuilt manifest is another face-db (the key is absent for the synthetic one, so its stored stages keep their names)
     ...(config.idfermHngManifest ? { hngManifestSha: fileSha(config.idfermHngManifest) } : {}),
     width: config.idfermHngWidth, latent: config.idfermHngLatent, batch: config.idfermHngBatch, learningRate: config.idfermHngLearningRate,
+    // v2: warm-up learning rate, residual output and pixel weight as settings (v1 generators drew unseen faces farther from
+    // their neutral face than the input was; none of them may be reused)
+    version: 2, warmupLearningRate: config.idfermHngWarmupLearningRate, residual: config.idfermHngResidual, pixelWeight: config.idfermHngPixelWeight,
     warmupEpochs: config.idfermHngWarmupEpochs, epochs: config.idfermHngEpochs, identityNet: config.idfermIdentityNet,
     identityWeights: config.idfermIdentityWeights, idnetEpochs: config.idfermIdnetEpochs,
     synfer: [config.synferFrames, config.synferConfound, config.synferSubtle, config.synferPose, config.synferLight, config.synferOcclusion, config.synferExpressions],
@@ -85,7 +92,7 @@ const stageDir = (name: string, settings: object, root = RESULTS_DIR) =>
 
 /** The folder of a stage variant (its weights.ckpt is written last, after its identity networks). */
 const variantDir = (config: Config, variant: string, root = RESULTS_DIR) =>
-  stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...hngSettings(config), variant, v: hngVariantSettings(variant) }, root);
+  stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...hngSettings(config), variant, v: hngVariantSettings(variant, config.idfermHngPixelWeight) }, root);
 
 /** Whether the HNG variant of this configuration is stored (reads nothing but the folder; trains nothing). */
 export function hngStageStored(config: Config, variant = 'full', resultsDir = RESULTS_DIR): boolean {
@@ -311,7 +318,7 @@ export async function hngStage(config: Config, variant: string, opts: StageOptio
 export async function hngStage(config: Config, variant?: string, opts?: StageOptions): Promise<HngStage>;
 export async function hngStage(config: Config, variant = 'full', opts: StageOptions = {}): Promise<HngStage | null> {
   const t0 = Date.now();
-  const v = hngVariantSettings(variant);
+  const v = hngVariantSettings(variant, config.idfermHngPixelWeight);
   const root = opts.resultsDir ?? RESULTS_DIR;
   const dir = variantDir(config, variant, root);
   const file = path.join(dir, 'weights.ckpt');
@@ -324,7 +331,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
   const { net: identity, curve: idCurve } = id;
   const evaluator = identityNetFromModel(b.net, 'synthetic', 'IdNet-B (evaluator)');
   const { threshold, eer } = eerThreshold(evaluator, db, deriveSeed(config.seed, 'eer'));
-  const arch = { size: db.size, width: config.idfermHngWidth, latent: config.idfermHngLatent, seed: deriveSeed(config.seed, 'hng') };
+  const arch = { size: db.size, width: config.idfermHngWidth, latent: config.idfermHngLatent, seed: deriveSeed(config.seed, 'hng'), residual: config.idfermHngResidual };
   const settings = hngSettings(config);
   const aeOnly = variant === 'ae-only';
   const warmDir = stageDir(aeOnly ? 'warmup-ae' : 'warmup', settings, root);
@@ -339,7 +346,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
   }
   const per = db.size * db.size, n = db.subjects.length, gN = db.g.length / per;
   const runPhase = (phase: string, epochs: number, w: HngWeights, seed: number, startEpoch: number): Row[] => {
-    const lr = config.idfermHngLearningRate;
+    const lr = phase === 'warmup' ? config.idfermHngWarmupLearningRate : config.idfermHngLearningRate;
     const gen = tf.train.adam(lr, 0.5, 0.999, 1e-8), dis = tf.train.adam(lr, 0.5, 0.999, 1e-8);
     const rows: Row[] = [];
     for (let e = 1; e <= epochs; e++) {
@@ -420,6 +427,8 @@ export interface HngEvaluation {
   /** mean |x* − frontal truth| and |x − frontal truth| (SynFER only) */
   l1ToOracle: number | null;
   l1InputToOracle: number | null;
+  /** % of faces whose x* is closer (mean |·|) to their frontal truth than their input x is (SynFER only) */
+  closerPct: number | null;
 }
 
 /** Identity errors and neutralisation of a stage on a FER set (spec §10.5 must-hold 2). */
@@ -436,15 +445,19 @@ export async function evaluateHng(stage: HngStage, set: FerSet, refs = generateR
     dists.push(...(d.dataSync() as Float32Array));
     d.dispose();
   }
-  let l1ToOracle: number | null = null, l1InputToOracle: number | null = null;
+  let l1ToOracle: number | null = null, l1InputToOracle: number | null = null, closerPct: number | null = null;
   if (set.rows.every((r) => r.frontal_path)) {
     const oracle = await frontalImages(set);
-    let a = 0, b = 0;
-    for (let i = 0; i < oracle.length; i++) { a += Math.abs(refs[i] - oracle[i]); b += Math.abs(set.images[i] - oracle[i]); }
-    l1ToOracle = a / oracle.length; l1InputToOracle = b / oracle.length;
+    let a = 0, b = 0, closer = 0;
+    for (let i = 0; i < n; i++) {
+      let ai = 0, bi = 0;
+      for (let k = i * per; k < (i + 1) * per; k++) { ai += Math.abs(refs[k] - oracle[k]); bi += Math.abs(set.images[k] - oracle[k]); }
+      a += ai; b += bi; if (ai < bi) closer++;
+    }
+    l1ToOracle = a / oracle.length; l1InputToOracle = b / oracle.length; closerPct = (100 * closer) / n;
   }
   return {
-    variant: stage.variant, identityErrorPct: (100 * dists.filter((d) => d > stage.threshold).length) / n, idDistances: dists, threshold: stage.threshold, l1ToOracle, l1InputToOracle,
+    variant: stage.variant, identityErrorPct: (100 * dists.filter((d) => d > stage.threshold).length) / n, idDistances: dists, threshold: stage.threshold, l1ToOracle, l1InputToOracle, closerPct,
   };
 }
 

@@ -166,7 +166,7 @@ export function idfermVerdicts(summaries: Summary[], evals: HngEvaluation[], que
     : { claim: 'RML makes 2K distance evaluations per batch', paper: '2K (§4)', ours: '-', holds: 'not run' });
   const full = ev('full'), noId = ev('no-id');
   out.push(full && full.l1ToOracle !== null
-    ? { claim: 'the HNG neutralises: |x* − truth| < |x − truth|', paper: 'Figs. 5, 9', ours: `${fmt(full.l1ToOracle)} vs ${fmt(full.l1InputToOracle!)}`, holds: full.l1ToOracle < full.l1InputToOracle! ? 'yes' : 'no' }
+    ? { claim: 'the HNG neutralises: |x* − truth| < |x − truth|', paper: 'Figs. 5, 9', ours: `${full.l1ToOracle.toFixed(3)} vs ${full.l1InputToOracle!.toFixed(3)}${full.closerPct == null ? '' : ` (x* closer on ${full.closerPct.toFixed(0)} % of faces)`}`, holds: full.l1ToOracle < full.l1InputToOracle! ? 'yes' : 'no' }
     : { claim: 'the HNG neutralises', paper: 'Figs. 5, 9', ours: '-', holds: 'not run' });
   out.push(full && noId
     ? { claim: 'the identity loss lowers identity errors', paper: 'Table 1: 2.13 % -> 0.1 %', ours: `${fmt(full.identityErrorPct)} % vs ${fmt(noId.identityErrorPct)} % without`, holds: full.identityErrorPct <= noId.identityErrorPct ? 'yes' : 'no' }

@@ -24,6 +24,12 @@ export interface HngArch {
   width: number;
   latent: number;
   seed: number;
+  /**
+   * false (the paper): x' = Dec(Enc(x)). true (a lite deviation): x' = clip(x + Dec(Enc(x)), -1, 1), the decoder
+   * draws only the change from the input and starts at zero (its last conv is zero-initialised), so a small
+   * generator need not redraw every identity detail of an unseen face through its latent code.
+   */
+  residual?: boolean;
 }
 
 /** Loss weights (E7–E9): feat (1 in the paper), w1 identity, w2 pixel, w3 symmetry, w4 adversarial. */
@@ -96,7 +102,9 @@ export function buildHng(arch: HngArch): Hng {
   [4, 2, 1, 0].forEach((m, i) => {
     y = apply(new Upsample2x({ name: `dec.up${i + 1}` }), y);
     const last = m === 0;
-    y = apply(tf.layers.conv2d({ name: `dec.conv${i + 1}`, filters: last ? 1 : w * m, kernelSize: 3, padding: 'same', useBias: last, kernelInitializer: tf.initializers.heNormal({ seed: seeds.next() }) }), y);
+    const seed = seeds.next(); // drawn either way, so the discriminator's seeds do not depend on `residual`
+    const init = last && arch.residual ? tf.initializers.zeros() : tf.initializers.heNormal({ seed });
+    y = apply(tf.layers.conv2d({ name: `dec.conv${i + 1}`, filters: last ? 1 : w * m, kernelSize: 3, padding: 'same', useBias: last, kernelInitializer: init }), y);
     y = last ? apply(tf.layers.activation({ name: 'dec.tanh', activation: 'tanh' }), y) : apply(tf.layers.reLU({ name: `dec.relu${i + 1}` }), apply(bn(`dec.bn${i + 1}`), y));
   });
   const dec = tf.model({ inputs: zIn, outputs: y, name: 'dec' });
@@ -107,9 +115,12 @@ export function buildHng(arch: HngArch): Hng {
   return { arch, enc, dec, dis };
 }
 
-/** x' = Dec(Enc(x)) in eval mode. */
+/** The generated face from the decoder's output (`HngArch.residual`: added to the input and clipped to [-1, 1]). */
+const output = (hng: Hng, x: tf.Tensor4D, d: tf.Tensor4D): tf.Tensor4D => (hng.arch.residual ? tf.clipByValue(tf.add(x, d), -1, 1) as tf.Tensor4D : d);
+
+/** x' = HNG(x) in eval mode. */
 export const generate = (hng: Hng, x: tf.Tensor4D): tf.Tensor4D =>
-  tf.tidy(() => hng.dec.apply(hng.enc.apply(x, { training: false }), { training: false }) as tf.Tensor4D);
+  tf.tidy(() => output(hng, x, hng.dec.apply(hng.enc.apply(x, { training: false }), { training: false }) as tf.Tensor4D));
 
 /** Identity forward, zero gradient (tfjs has no stop_gradient op). */
 export const stopGradient = <T extends tf.Tensor>(x: T): T =>
@@ -148,7 +159,7 @@ export function hngStep(hng: Hng, idNet: IdentityNet | null, batch: { x: tf.Tens
   let fake: tf.Tensor4D | null = null;
   const { value: gen, grads } = tf.variableGrads(() => {
     const z = hng.enc.apply(batch.x, { training: true }) as tf.Tensor2D;
-    const xg = hng.dec.apply(z, { training: true }) as tf.Tensor4D; // reaches Enc and Dec
+    const xg = output(hng, batch.x, hng.dec.apply(z, { training: true }) as tf.Tensor4D); // reaches Enc and Dec
     fake = tf.keep(tf.clone(xg));
     const terms: tf.Scalar[] = [];
     const add = (name: string, weight: number, f: () => tf.Scalar) => {
@@ -165,7 +176,7 @@ export function hngStep(hng: Hng, idNet: IdentityNet | null, batch: { x: tf.Tens
       add('id', w.id, () => tf.mul(0.5, tf.addN(tg.psi.map((t, l) => tf.mean(tf.abs(tf.sub(t, ref.psi[l])))))) as tf.Scalar); // E5
     }
     if (w.sym > 0 || w.adv > 0) {
-      const xd = hng.dec.apply(stopGradient(z), { training: true }) as tf.Tensor4D; // Dec only (Algorithm 1)
+      const xd = output(hng, batch.x, hng.dec.apply(stopGradient(z), { training: true }) as tf.Tensor4D); // Dec only (Algorithm 1)
       add('sym', w.sym, () => symmetryLoss(xd, o.symSpace)); // E2
       add('adv', w.adv, () => bce(hng.dis.apply(xd, { training: true }) as tf.Tensor, 1)); // E4
     }
