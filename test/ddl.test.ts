@@ -13,6 +13,7 @@ import { buildDfem, factorLabels, parseFactors } from '../lib/models/ddl/dfem';
 import { attentionTransferLoss, maskedMultiTaskLoss } from '../lib/models/ddl/losses';
 import { cropBatch, ddlConfig, ddlMethod, dfemGroups, type DdlModel } from '../lib/experiments/ddl';
 import { resolveRunConfig } from '../lib/experiments/settings';
+import { planRun } from '../lib/experiments/runner';
 import { saveCheckpoint } from '../lib/train/checkpoint';
 import { rng } from '../lib/data/random';
 import type { ManifestRow } from '../lib/data/manifest';
@@ -210,4 +211,31 @@ test('dropout draws a new mask at every training step (tfjs seeded dropout repea
   assert.deepEqual(f1, f1again);
   img.dispose();
   ddm.full.dispose();
+});
+
+test("trunk downsampling: 'maxpool' (lite) pools 2x2 before stride-1 blocks, 'stride' (paper, default) uses stride-2 convs; same maps and weights, different run ids", () => {
+  const strided = (o: Partial<typeof opts> & { downsample?: 'stride' | 'maxpool' }) => {
+    const ddm = buildDdm({ ...opts, head: 'multi', disturbance: true, ...o });
+    const layers = ddm.full.layers;
+    const out = {
+      stride2: layers.filter((l) => l.getClassName() === 'Conv2D' && (l.getConfig().strides as number[])[0] === 2).length,
+      pools: layers.filter((l) => /^Sg\.stage\d\.pool$/.test(l.name)).length,
+      weights: ddm.full.weights.map((w) => w.shape.join('x')).join(','),
+      maps: (ddm.full.outputs.slice(3) as tf.SymbolicTensor[]).map((t) => t.shape.join('x')).join(','),
+    };
+    ddm.full.dispose();
+    return out;
+  };
+  const byDefault = strided({}), s = strided({ downsample: 'stride' }), m = strided({ downsample: 'maxpool' });
+  assert.deepEqual(byDefault, s, "the default is the paper's strided trunk");
+  assert.ok(s.stride2 > 0 && s.pools === 0);
+  assert.equal(m.stride2, 0);
+  assert.equal(m.pools, 4, 'one pool per stage');
+  assert.equal(m.weights, s.weights, 'same weights: a stored DFEM loads into either trunk');
+  assert.equal(m.maps, s.maps, 'same u_1..u_5 sizes, so the transfer maps line up');
+  const lite = ddlConfig(loadConfig({ FER_PROFILE: 'lite' })), paper = ddlConfig(loadConfig({ FER_PROFILE: 'paper' }));
+  assert.equal(lite.ddlDownsample, 'maxpool');
+  assert.equal(paper.ddlDownsample, 'stride');
+  const id = (downsample: string) => planRun({ config: { ...lite, ddlDownsample: downsample } as typeof lite, method: 'ddl', variant: 'baseline' }).runId;
+  assert.notEqual(id('maxpool'), id('stride'), 'the setting is part of the cache key');
 });

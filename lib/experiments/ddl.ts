@@ -20,6 +20,7 @@ import { loadDataset, type FerSet } from '../data/dataset';
 import { rng, shuffled, type Rng } from '../data/random';
 import { buildDdm, buildDiscriminator, Ddm, ddmForward, type ExpressionHead } from '../models/ddl/ddm';
 import { buildDfem, dfemForward, Factor, FACTOR_SOURCE, factorLabels, parseFactors } from '../models/ddl/dfem';
+import type { Downsample, TrunkOptions } from '../models/ddl/layers';
 import { adversarialLoss, attentionTransferLoss, AtNorm, discriminatorLoss, maskedMultiTaskLoss } from '../models/ddl/losses';
 import { readCsvRows, RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
@@ -86,7 +87,9 @@ const optimizerFor = (config: RunConfig, weightDecay: number, constant = false) 
   ...optimizerSpecFromConfig(config), kind: 'adam', beta1: 0.5, beta2: 0.999, weightDecay,
   ...(constant ? { schedule: { kind: 'constant' as const } } : {}),
 });
-const trunkOf = (c: RunConfig) => ({ width: c.ddlWidth, blocks: c.ddlBlocks });
+/** The trunk settings (S_g and DFEM) of a configuration; runs stored before ddlDownsample existed used the stride-2 trunk. */
+export const trunkOptions = (c: Pick<Config, 'ddlWidth' | 'ddlBlocks'> & { ddlDownsample?: string }): TrunkOptions =>
+  ({ width: c.ddlWidth, blocks: c.ddlBlocks, downsample: (c.ddlDownsample ?? 'stride') as Downsample });
 const inputShape = (c: RunConfig, channels: number): [number, number, number] => [c.ddlCrop, c.ddlCrop, channels];
 
 // ---------------------------------------------------------------- stage 1
@@ -114,7 +117,7 @@ function buildDfemModel(ctx: BuildContext): MethodModel {
   const { config, options } = ctx;
   const p = ctx.prepared as DfemPrepared;
   const dfem = buildDfem({
-    ...trunkOf(config), inputShape: inputShape(config, ctx.data.channels), featureDim: config.ddlFeatureDim, seed: ctx.seed,
+    ...trunkOptions(config), inputShape: inputShape(config, ctx.data.channels), featureDim: config.ddlFeatureDim, seed: ctx.seed,
     heads: [...p.factors.map((f, j) => ({ factor: f, classes: p.classes[j].length })),
       ...(options.expressionHead ? [{ factor: 'expr' as Factor, classes: ctx.data.classes.length }] : [])],
   });
@@ -271,7 +274,7 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
   const prepared = (ctx.prepared ?? { dfems: [] }) as DdlPrepared;
   const disturbance = prepared.dfems.length > 0;
   const ddm = buildDdm({
-    ...trunkOf(config), inputShape: inputShape(config, data.channels), classes: data.classes.length, head: options.head as ExpressionHead,
+    ...trunkOptions(config), inputShape: inputShape(config, data.channels), classes: data.classes.length, head: options.head as ExpressionHead,
     disturbance, featureDim: config.ddlFeatureDim, dropout: config.ddlDropout, seed: ctx.seed,
   });
   const parts: Record<string, tf.LayersModel> = { ddm: ddm.full };
@@ -282,7 +285,7 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
       const run = JSON.parse(require('fs').readFileSync(path.join(d.runDir, RUN_FILES.config), 'utf8')) as RunConfig;
       const labels = JSON.parse(require('fs').readFileSync(path.join(d.runDir, 'dfem-heads.json'), 'utf8')) as { classes: number[] };
       const m = buildDfem({
-        ...trunkOf(run), inputShape: inputShape(run, data.channels), featureDim: run.ddlFeatureDim, seed: 0,
+        ...trunkOptions(run), inputShape: inputShape(run, data.channels), featureDim: run.ddlFeatureDim, seed: 0,
         heads: labels.classes.map((c, j) => ({ factor: `h${j}` as Factor, classes: c })),
       });
       dfems.push(m);

@@ -1,8 +1,9 @@
 /**
  * Building blocks shared by DDL's two networks (specs/ddl.md §2.1-2.2):
  * the PreAct ResNet-18-style trunk with PReLU and a stride-2 pattern at every
- * stage (u_1..u_5), the learnable weighted addition of two feature maps
- * (Eq. 8, softmax over a pair initialised [1, 0] as in the authors' code),
+ * stage (u_1..u_5; or a 2x2 max-pool per stage, the lite profile's choice),
+ * the learnable weighted addition of two feature maps (Eq. 8, softmax over a
+ * pair initialised [1, 0] as in the authors' code),
  * and small layer helpers with PyTorch's BN/PReLU defaults.
  * @see notebooks/05-ddl.ipynb
  */
@@ -42,31 +43,44 @@ export function avgPoolFlat(x: T, name: string): T {
 }
 
 /** PreAct block (spec §2.1): PReLU(BN(x)) feeds both the 1x1 shortcut (when shapes change) and the 3x3 convs. */
-function preActBlock(x: T, name: string, filters: number, strides: number, seeds: SeedSequence): T {
+function preActBlock(x: T, name: string, filters: number, strides: number, seeds: SeedSequence, project = false): T {
   const o = bnPrelu(x, `${name}.pre`);
-  const shortcut = strides !== 1 || x.shape[3] !== filters ? conv(o, `${name}.shortcut`, filters, 1, strides, seeds) : x;
+  const shortcut = project || strides !== 1 || x.shape[3] !== filters ? conv(o, `${name}.shortcut`, filters, 1, strides, seeds) : x;
   let y = conv(o, `${name}.conv1`, filters, 3, strides, seeds);
   y = conv(bnPrelu(y, `${name}.mid`), `${name}.conv2`, filters, 3, 1, seeds);
   return apply(tf.layers.add({ name: `${name}.add` }), [y, shortcut]);
 }
+
+/** How each trunk stage halves the resolution: the paper's stride-2 first block, or a 2x2 max-pool in front of a stride-1 block. */
+export type Downsample = 'stride' | 'maxpool';
 
 export interface TrunkOptions {
   /** base filter count: channels of u_1..u_5 are [w, w, 2w, 4w, 8w] (paper: 64) */
   width: number;
   /** PreAct blocks per stage (paper: 2) */
   blocks: number;
+  /** default 'stride' (the paper's code); 'maxpool' keeps thin 1-2 px cues of small faces that a stride-2 1x1 shortcut skips */
+  downsample?: Downsample;
 }
 
 /** Channels of u_1..u_5. */
 export const trunkChannels = (w: number) => [w, w, 2 * w, 4 * w, 8 * w];
 
-/** S_g (and every DFEM's trunk): stem conv (stride 1) then 4 stride-2 stages; returns [u_1, ..., u_5]. */
+/**
+ * S_g (and every DFEM's trunk): stem conv (stride 1) then 4 stages that each
+ * halve the resolution (ceil, as 'same' padding: 90 -> 45 -> 23 -> 12 -> 6);
+ * returns [u_1, ..., u_5]. Both downsampling modes give the same shapes and
+ * the same weights (seeded alike).
+ */
 export function trunk(input: T, p: string, o: TrunkOptions, seeds: SeedSequence): T[] {
   const c = trunkChannels(o.width);
+  const pool = (o.downsample ?? 'stride') === 'maxpool';
   let x = prelu(apply(bn(`${p}stem.bn`), conv(input, `${p}stem.conv`, c[0], 3, 1, seeds)), `${p}stem.prelu`);
   const u = [x];
   for (let s = 1; s <= 4; s++) {
-    for (let b = 0; b < o.blocks; b++) x = preActBlock(x, `${p}stage${s}.${b}`, c[s], b === 0 ? 2 : 1, seeds);
+    if (pool) x = apply(tf.layers.maxPooling2d({ name: `${p}stage${s}.pool`, poolSize: 2, strides: 2, padding: 'same' }), x);
+    // a stage's first block keeps its 1x1 projection shortcut in both modes, so both trunks have the same weights
+    for (let b = 0; b < o.blocks; b++) x = preActBlock(x, `${p}stage${s}.${b}`, c[s], b === 0 && !pool ? 2 : 1, seeds, b === 0);
     u.push(x);
   }
   return u;
