@@ -9,6 +9,11 @@
  * layers (forward + input gradient + weight gradient) from the layer shapes.
  * Benchmarks only measure: nothing here asserts a speed.
  *
+ * The wasm backend is also measured data-parallel (lib/train/data-parallel.ts:
+ * `--workers` single-threaded replicas share each batch, backend
+ * "wasm-data-parallel-N"); its matMul reference is the main thread's
+ * all-core wasm matMul. `--json` reports, per workload, the fastest path.
+ *
  * Workloads live in WORKLOADS; a paper's lite model joins by adding an entry.
  * `--profile` prints the slowest kernels of one training step per workload.
  * @see notebooks/00-environment.ipynb
@@ -17,7 +22,8 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, BackendChoice, describeBackend, initBackend } from '../lib/backend';
-import { buildCnn3, buildLiteCnnClassifier, forwardFlops, makeTrainingStep, type TrainingStep } from '../lib/bench/training-speed';
+import { forwardFlops, makeDataParallelTrainingStep, makeTrainingStep, modelFactory, type TrainingStep } from '../lib/bench/training-speed';
+import { buildFromFactory, type ModelFactory } from '../lib/train/data-parallel';
 
 interface Workload {
   about: string;
@@ -25,30 +31,32 @@ interface Workload {
   input: [number, number, number];
   classes: number;
   batch: number;
-  build(seed: number): tf.LayersModel;
+  /** the model, as a factory data-parallel workers can call too */
+  factory(seed: number): ModelFactory;
 }
 
 export const WORKLOADS: Record<string, Workload> = {
   'cnn3-64': {
     about: "conv3x3 32 > maxpool2 > conv3x3 64 > maxpool2 > conv3x3 128 > global avg pool > dense 7 (ReLU, 'same' padding), 64x64x1, batch 32",
     input: [64, 64, 1], classes: 7, batch: 32,
-    build: (seed) => buildCnn3(64, 1, 7, seed),
+    factory: (seed) => modelFactory('buildCnn3', 64, 1, 7, seed),
   },
   // the lite profile's paper models (lib/config.ts): imageSize 64 with width 8 (GNDL, notebook 06), spndlImageSize 32 (SPNDL)
   'lite-cnn-64': {
     about: 'lite-cnn backbone, width 8 (conv3x3 8/16/32/64, each + batch norm, ReLU, maxpool2) > GAP > dense 7, 64x64x1, batch 32 (GNDL, notebook 06 lite)',
     input: [64, 64, 1], classes: 7, batch: 32,
-    build: (seed) => buildLiteCnnClassifier(64, 1, 8, 7, seed),
+    factory: (seed) => modelFactory('buildLiteCnnClassifier', 64, 1, 8, 7, seed),
   },
   'lite-cnn-32': {
     about: 'the same lite-cnn at 32x32x1, batch 32 (SPNDL lite)',
     input: [32, 32, 1], classes: 7, batch: 32,
-    build: (seed) => buildLiteCnnClassifier(32, 1, 8, 7, seed),
+    factory: (seed) => modelFactory('buildLiteCnnClassifier', 32, 1, 8, 7, seed),
   },
 };
 
 interface WorkloadResult {
-  backend: BackendChoice;
+  /** the training path: a backend, or 'wasm-data-parallel-N' */
+  backend: string;
   train_img_per_s: number;
   /** images/s of each timed round */
   rounds: number[];
@@ -62,9 +70,10 @@ interface WorkloadResult {
 }
 
 interface ChildResult {
-  backend: BackendChoice;
+  backend: string;
   description: string;
-  threads?: number;
+  /** threads of the backend, or 'N x 1' for N single-threaded workers */
+  threads?: number | string;
   matmul_gflop_per_s: number;
   workloads: Record<string, WorkloadResult>;
 }
@@ -91,37 +100,47 @@ function matMulGflops(n: number, reps: number): number {
   return (2 * n ** 3) / median(times) / 1e6;
 }
 
-async function runChild(backend: BackendChoice, opts: Options): Promise<ChildResult> {
+/** Measures one backend, or with `workers` > 0 the wasm backend data-parallel on that many single-threaded workers. */
+async function runChild(backend: BackendChoice, opts: Options, workers = 0): Promise<ChildResult> {
   const report = await initBackend(backend);
   const slow = backend === 'cpu';
+  const path = workers ? `${backend}-data-parallel-${workers}` : backend;
   const matmul = matMulGflops(slow ? 256 : 512, slow ? 3 : 10);
-  log(`[${backend}] ${describeBackend(report)}; matMul ${matmul.toFixed(1)} GFLOP/s`);
+  log(`[${path}] ${describeBackend(report)}; matMul ${matmul.toFixed(1)} GFLOP/s`);
   const result: ChildResult = {
-    backend, description: describeBackend(report), threads: report.threads, matmul_gflop_per_s: matmul, workloads: {},
+    backend: path, description: describeBackend(report) + (workers ? `; ${workers} data-parallel workers, 1 thread each` : ''),
+    threads: workers ? `${workers}x1` : report.threads, matmul_gflop_per_s: matmul, workloads: {},
   };
   for (const name of opts.workloads) {
     const w = WORKLOADS[name];
-    const model = w.build(1);
+    const model = await buildFromFactory(w.factory(1));
     const fwd = forwardFlops(model);
-    const trainer = makeTrainingStep(model, { classes: w.classes, batch: w.batch, seed: 1 });
+    const batchOpts = { classes: w.classes, batch: w.batch, seed: 1 };
+    let trainer: { step(): number | Promise<number>; dispose(): void | Promise<void> };
+    if (workers) {
+      model.dispose();
+      trainer = await makeDataParallelTrainingStep(w.factory(1), { ...batchOpts, workers });
+    } else {
+      trainer = makeTrainingStep(model, batchOpts);
+    }
     const [warmup, rounds, steps] = slow ? [0, 1, 1] : [opts.warmup, opts.rounds, opts.steps];
-    for (let i = 0; i < warmup; i++) trainer.step();
-    if (opts.profile) await profileStep(name, trainer);
+    for (let i = 0; i < warmup; i++) await trainer.step();
+    if (opts.profile && !workers) await profileStep(name, trainer as TrainingStep);
     const rates: number[] = [];
     const cpu0 = process.cpuUsage();
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
       let loss = 0;
-      for (let i = 0; i < steps; i++) loss = trainer.step();
+      for (let i = 0; i < steps; i++) loss = await trainer.step();
       rates.push((steps * w.batch) / ((performance.now() - t0) / 1000));
-      log(`[${backend}] ${name} round ${r + 1}/${rounds}: ${rates[r].toFixed(1)} images/s (loss ${loss.toFixed(4)})`);
+      log(`[${path}] ${name} round ${r + 1}/${rounds}: ${rates[r].toFixed(1)} images/s (loss ${loss.toFixed(4)})`);
     }
-    const cpu = process.cpuUsage(cpu0);
-    trainer.dispose();
+    const cpu = process.cpuUsage(cpu0); // the whole process: every thread and worker
+    await trainer.dispose();
     const imgPerS = median(rates);
     const gflops = (3 * fwd * imgPerS) / 1e9;
     result.workloads[name] = {
-      backend, train_img_per_s: imgPerS, rounds: rates, steps_per_round: steps,
+      backend: path, train_img_per_s: imgPerS, rounds: rates, steps_per_round: steps,
       img_per_cpu_s: (rounds * steps * w.batch) / ((cpu.user + cpu.system) / 1e6), gflop_per_s: gflops,
       matmul_fraction: gflops / matmul, forward_mflop_per_image: fwd / 1e6,
     };
@@ -146,7 +165,7 @@ async function profileStep(name: string, trainer: TrainingStep): Promise<void> {
   }
 }
 
-interface Options { workloads: string[]; warmup: number; rounds: number; steps: number; profile: boolean }
+interface Options { workloads: string[]; warmup: number; rounds: number; steps: number; profile: boolean; workers: number }
 
 const HELP = `usage: npm run bench -- [options]
 
@@ -158,7 +177,9 @@ options:
   --warmup n       untimed steps first (default 3)
   --rounds n       timed rounds; the median is reported (default 5)
   --steps n        steps per round (default 4); the cpu backend times 1 step, no warm-up
-  --profile        print the slowest kernels of one step
+  --workers n      also train on the wasm backend data-parallel with n single-threaded
+                   workers (default 2; 0: skip)
+  --profile        print the slowest kernels of one step (single-process paths)
   --json           print one JSON object instead of the table
   --help
 
@@ -174,7 +195,8 @@ export async function main(args: string[]): Promise<void> {
       backends: { type: 'string' }, workloads: { type: 'string' }, warmup: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '5' }, steps: { type: 'string', default: '4' },
       profile: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
-      child: { type: 'string' }, help: { type: 'boolean', default: false },
+      workers: { type: 'string', default: '2' }, child: { type: 'string' }, 'child-workers': { type: 'string', default: '0' },
+      help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -190,23 +212,26 @@ export async function main(args: string[]): Promise<void> {
   for (const w of workloads) if (!WORKLOADS[w]) throw new Error(`unknown workload '${w}'; known: ${Object.keys(WORKLOADS).join(', ')}`);
   const opts: Options = {
     workloads, warmup: count('warmup', values.warmup), rounds: Math.max(1, count('rounds', values.rounds)),
-    steps: Math.max(1, count('steps', values.steps)), profile: values.profile,
+    steps: Math.max(1, count('steps', values.steps)), profile: values.profile, workers: count('workers', values.workers),
   };
   if (values.child) {
-    const result = await runChild(values.child as BackendChoice, opts);
+    const result = await runChild(values.child as BackendChoice, opts, count('child-workers', values['child-workers']));
     process.stdout.write(JSON.stringify(result) + '\n');
     return;
   }
   const backends = (values.backends ? values.backends.split(',') : [...BACKENDS]) as BackendChoice[];
   for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend '${b}'; known: ${BACKENDS.join(', ')}`);
+  const runs: { backend: BackendChoice; workers: number }[] = backends.flatMap((backend) => [
+    { backend, workers: 0 }, ...(backend === 'wasm' && opts.workers > 0 ? [{ backend, workers: opts.workers }] : []),
+  ]);
   const results: ChildResult[] = [];
-  for (const backend of backends) {
-    const childArgs = [__filename, '--child', backend, ...args.filter((a) => a !== '--json')];
+  for (const { backend, workers } of runs) {
+    const childArgs = [__filename, '--child', backend, '--child-workers', String(workers), ...args.filter((a) => a !== '--json')];
     const env = { ...process.env, FER_BACKEND: backend };
     const run = spawnSync(process.execPath, childArgs, { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
     const last = run.stdout.trim().split('\n').pop() ?? '';
     if (run.status !== 0 || !last.startsWith('{')) {
-      log(`[${backend}] not measured (${run.status === 0 ? 'no result' : `exit ${run.status}`})`);
+      log(`[${backend}${workers ? `, ${workers} workers` : ''}] not measured (${run.status === 0 ? 'no result' : `exit ${run.status}`})`);
       continue;
     }
     results.push(JSON.parse(last) as ChildResult);
@@ -219,7 +244,7 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
-/** The fastest backend's numbers per workload, plus every backend's. */
+/** The fastest training path's numbers per workload (its `backend` names it), plus every path's. */
 function summary(results: ChildResult[]) {
   const out: Record<string, unknown> = { backends: results };
   for (const name of Object.keys(results[0].workloads)) {
@@ -232,8 +257,10 @@ function summary(results: ChildResult[]) {
 
 function table(results: ChildResult[]): string {
   const rows = [['workload', 'backend', 'threads', 'images/s', 'images/CPU-s', 'GFLOP/s', 'matMul GFLOP/s', 'of matMul']];
-  for (const r of results) {
-    for (const [name, w] of Object.entries(r.workloads)) {
+  const names = [...new Set(results.flatMap((r) => Object.keys(r.workloads)))];
+  for (const name of names) {
+    for (const r of results.filter((res) => res.workloads[name])) {
+      const w = r.workloads[name];
       rows.push([name, r.backend, String(r.threads ?? '-'), w.train_img_per_s.toFixed(1), w.img_per_cpu_s.toFixed(1), w.gflop_per_s.toFixed(1),
         r.matmul_gflop_per_s.toFixed(1), `${(100 * w.matmul_fraction).toFixed(0)}%`]);
     }

@@ -4,11 +4,19 @@
  * conv 3x3 64 -> maxpool 2 -> conv 3x3 128 -> global average pool -> dense,
  * ReLU after each conv, softmax cross-entropy; at 64x64x1 and batch 32 it is
  * the project's yardstick ("cnn3-64"). `npm run bench` (tools/bench.ts) runs
- * it on every backend; notebook 00 times a few steps.
+ * it on every backend, and data-parallel on worker threads
+ * (lib/train/data-parallel.ts, which builds each replica from a named
+ * factory: `modelFactory`); notebook 00 times a few steps.
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildBackbone } from '../models/backbones';
+import { DataParallelTrainer, type ModelFactory } from '../train/data-parallel';
+
+/** A factory data-parallel workers can call: one of this module's builders with its arguments. */
+export function modelFactory<K extends 'buildCnn3' | 'buildLiteCnnClassifier'>(exportName: K, ...args: Parameters<(typeof builders)[K]>): ModelFactory {
+  return { module: __filename, exportName, args };
+}
 
 export function buildCnn3(size: number, channels: number, classes = 7, seed = 1): tf.LayersModel {
   const conv = (filters: number, k: number, inputShape?: number[]) => tf.layers.conv2d({
@@ -58,6 +66,8 @@ export function forwardFlops(model: tf.LayersModel): number {
   return flops;
 }
 
+const builders = { buildCnn3, buildLiteCnnClassifier };
+
 export interface TrainingStep {
   /** one Adam step on the fixed batch; returns the loss (waits for the step to finish) */
   step(): number;
@@ -65,13 +75,23 @@ export interface TrainingStep {
   dispose(): void;
 }
 
+/** The fixed random batch (seeded) every timed step trains on: inputs in [0, 1) and int32 class labels. */
+function fixedBatch(input: number[], opts: { classes: number; batch: number; seed?: number }): { x: tf.Tensor; labels: tf.Tensor1D } {
+  const seed = opts.seed ?? 1;
+  return {
+    x: tf.randomUniform([opts.batch, ...input], 0, 1, 'float32', seed),
+    labels: tf.randomUniform([opts.batch], 0, opts.classes, 'int32', seed + 1) as tf.Tensor1D,
+  };
+}
+
 /** Adam steps of `model` on one fixed random batch (seeded); takes ownership of the model. */
 export function makeTrainingStep(model: tf.LayersModel, opts: { classes: number; batch: number; seed?: number }): TrainingStep {
-  const seed = opts.seed ?? 1;
   const input = (model.inputs[0].shape as number[]).slice(1);
   const optimizer = tf.train.adam(1e-3);
-  const x = tf.randomUniform([opts.batch, ...input], 0, 1, 'float32', seed);
-  const labels = tf.tidy(() => tf.oneHot(tf.randomUniform([opts.batch], 0, opts.classes, 'int32', seed + 1) as tf.Tensor1D, opts.classes));
+  const batch = fixedBatch(input, opts);
+  const x = batch.x;
+  const labels = tf.tidy(() => tf.oneHot(batch.labels, opts.classes));
+  batch.labels.dispose();
   return {
     step: () => {
       const loss = optimizer.minimize(
@@ -82,6 +102,23 @@ export function makeTrainingStep(model: tf.LayersModel, opts: { classes: number;
     },
     dispose: () => { tf.dispose([x, labels]); optimizer.dispose(); model.dispose(); },
   };
+}
+
+export interface DataParallelTrainingStep {
+  /** one data-parallel Adam step on the fixed batch; resolves to the loss */
+  step(): Promise<number>;
+  /** ends the workers, frees the model, optimiser and batch */
+  dispose(): Promise<void>;
+}
+
+/** The same steps as makeTrainingStep (same batch), split over `workers` single-threaded replicas. */
+export async function makeDataParallelTrainingStep(factory: ModelFactory, opts: { classes: number; batch: number; seed?: number; workers: number }): Promise<DataParallelTrainingStep> {
+  // epsilon 1e-7: tf.train.adam's default, which makeTrainingStep uses
+  const trainer = await DataParallelTrainer.create({ factory, workers: opts.workers, optimizer: { kind: 'adam', learningRate: 1e-3, epsilon: 1e-7 } });
+  const batch = fixedBatch((trainer.model.inputs[0].shape as number[]).slice(1), opts);
+  const [x, labels] = [batch.x.dataSync() as Float32Array, batch.labels.dataSync() as Int32Array];
+  tf.dispose([batch.x, batch.labels]);
+  return { step: () => trainer.step(x, labels), dispose: () => trainer.dispose() };
 }
 
 export interface TrainingSpeed {
