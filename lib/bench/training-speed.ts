@@ -130,8 +130,10 @@ export interface TrainingSpeed {
   batch: number;
 }
 
-/** Times `steps` training steps of cnn3 after `warmup` untimed ones (kernel set-up, allocation). */
-export function timeCnn3Training(opts: { size: number; channels: number; batch: number; steps: number; warmup?: number; seed?: number }): TrainingSpeed {
+type SpeedOptions = { size: number; channels: number; batch: number; steps: number; warmup?: number; seed?: number };
+
+/** Times `steps` training steps of cnn3 after `warmup` untimed ones (kernel set-up, allocation), in one process. */
+export function timeCnn3Training(opts: SpeedOptions): TrainingSpeed {
   const model = buildCnn3(opts.size, opts.channels, 7, opts.seed ?? 1);
   const flops = forwardFlops(model);
   const trainer = makeTrainingStep(model, { classes: 7, batch: opts.batch, seed: opts.seed });
@@ -139,10 +141,30 @@ export function timeCnn3Training(opts: { size: number; channels: number; batch: 
     for (let i = 0; i < (opts.warmup ?? 2); i++) trainer.step();
     const t0 = performance.now();
     for (let i = 0; i < opts.steps; i++) trainer.step();
-    const ms = (performance.now() - t0) / opts.steps;
-    const imagesPerSecond = (opts.batch * 1000) / ms;
-    return { imagesPerSecond, msPerStep: ms, gflopsPerSecond: (3 * flops * imagesPerSecond) / 1e9, steps: opts.steps, batch: opts.batch };
+    return speedOf(performance.now() - t0, flops, opts);
   } finally {
     trainer.dispose();
   }
+}
+
+/** The same timing, data-parallel over `workers` single-threaded replicas (lib/train/data-parallel.ts). */
+export async function timeCnn3DataParallelTraining(opts: SpeedOptions & { workers: number }): Promise<TrainingSpeed> {
+  const model = buildCnn3(opts.size, opts.channels, 7, opts.seed ?? 1);
+  const flops = forwardFlops(model);
+  model.dispose();
+  const trainer = await makeDataParallelTrainingStep(modelFactory('buildCnn3', opts.size, opts.channels, 7, opts.seed ?? 1), { classes: 7, batch: opts.batch, seed: opts.seed, workers: opts.workers });
+  try {
+    for (let i = 0; i < (opts.warmup ?? 2); i++) await trainer.step();
+    const t0 = performance.now();
+    for (let i = 0; i < opts.steps; i++) await trainer.step();
+    return speedOf(performance.now() - t0, flops, opts);
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+function speedOf(totalMs: number, flops: number, opts: SpeedOptions): TrainingSpeed {
+  const ms = totalMs / opts.steps;
+  const imagesPerSecond = (opts.batch * 1000) / ms;
+  return { imagesPerSecond, msPerStep: ms, gflopsPerSecond: (3 * flops * imagesPerSecond) / 1e9, steps: opts.steps, batch: opts.batch };
 }
