@@ -91,7 +91,7 @@ export const PARAMETERS = {
   idfermImageSize: param('notebook 04 (IDFERM): face side for the HNG and RML runs, a multiple of 16 (the paper: 64, crops of 60)', 32, 32, 64),
   idfermSubjects: param('notebook 04 (IDFERM): SynFER subjects of the FER data (real datasets ignore it)', 8, 24, 60),
   idfermFolds: param('notebook 04 (IDFERM): subject-independent folds (the paper: 10)', 2, 3, 10),
-  idfermEpochs: param('notebook 04 (IDFERM): RML fine-tuning epochs per fold (the paper: up to 100; no halve-and-reload rule here; lite: 4 epochs = 96 SGD steps left every variant at chance)', 1, 8, 100),
+  idfermEpochs: param('notebook 04 (IDFERM): RML fine-tuning epochs per fold (the paper: up to 100, under the halve-and-reload rule idfermLrPlateau; lite: 4 epochs = 96 SGD steps left every variant at chance)', 1, 8, 100),
   idfermLearningRate: param('notebook 04 (IDFERM): SGD (momentum 0.9, weight decay 1e-4) learning rate of the RML network (spec A17: 0.01)', 0.01, 0.01, 0.01),
   idfermDropout: param('notebook 04 (IDFERM): dropout rate on FC1_EC of the RML network (spec A30: 0.5, our reconstruction; lite: 0, which learns faster on the 64-unit layer)', 0, 0, 0.5),
   idfermRmlWidth: param('notebook 04 (IDFERM): base width w of the RML conv groups (channels 2w, 4w, 8w; D_in 8w, D_out 4w, d 2w)', 4, 8, 64),
@@ -118,6 +118,10 @@ export const PARAMETERS = {
   idfermPretrainEpochs: param('notebook 04 (IDFERM): epochs of the RML pretraining stage on the face database (Table 5 "with pre-training"; the paper: 300 on Multi-PIE)', 1, 3, 300),
   idfermPretrainLearningRate: param('notebook 04 (IDFERM): SGD (momentum 0.9, weight decay 1e-4) learning rate of the RML pretraining stage (the paper: 0.1)', 0.01, 0.01, 0.1),
   idfermPretrainBatch: param('notebook 04 (IDFERM): batch of the RML pretraining stage, drawn class-balanced over its 4 expressions (the paper: 128)', 16, 32, 128),
+  idfermLrPlateau: param('notebook 04 (IDFERM): the paper\'s learning-rate rule for the RML fine-tuning and pretraining (spec §3.3, A17): 10 % of the training subjects validate; when the training loss rises by more than idfermLrRise or the validation accuracy has not improved for idfermLrPatience epochs, the rate halves and the best-validation weights are reloaded. Off: all training subjects train, the rate follows its schedule', false, false, true),
+  idfermLrPatience: param('notebook 04 (IDFERM): epochs without a validation gain before the rule halves the rate (spec A17: 10; with idfermLrPlateau)', 10, 10, 10),
+  idfermLrRise: param('notebook 04 (IDFERM): relative epoch-over-epoch rise of the training loss that halves the rate (spec A17: 0.25; with idfermLrPlateau)', 0.25, 0.25, 0.25),
+  idfermValShare: param('notebook 04 (IDFERM): share of a fold\'s training subjects held out to validate for the rule (spec A17: ~10 %; at least 1 subject; with idfermLrPlateau)', 0.1, 0.1, 0.1),
   gndlImageSize: param('notebook 03 (GNDL): image side for its runs (replaces imageSize there; the paper: 224)', 16, 32, 224),
   gndlSubjects: param('notebook 03 (GNDL): SynFER subjects for its runs (replaces subjects there; real datasets ignore it)', 8, 16, 60),
   gndlFolds: param('notebook 03 (GNDL): subject-independent folds (the paper: 10)', 2, 3, 10),
@@ -164,6 +168,15 @@ export const NOT_RUN_SETTINGS = ['force', 'benchSteps',
   'comparisonMethods', 'comparisonBenchMethods', 'comparisonConfoundLevels', 'comparisonPoseLevels', 'comparisonLightLevels'] as const;
 export type RunSettings = Omit<Config, (typeof NOT_RUN_SETTINGS)[number]>;
 
+/**
+ * Switches added after runs were stored, with the parameters they govern:
+ * while a switch is off, it and its parameters are left out of the run
+ * settings, so the stored runs keep their ids until the switch is turned on.
+ */
+export const OFF_SWITCHES: Record<string, readonly string[]> = {
+  idfermLrPlateau: ['idfermLrPatience', 'idfermLrRise', 'idfermValShare'],
+};
+
 /** Papers whose notebooks have their own parameters, named with the paper as prefix (spndlFolds, ddlEpochs, ...); notebook 06's 'comparison' parameters too (mapped onto the shared ones before a run). */
 export const PAPER_PREFIXES = ['spndl', 'gndl', 'idferm', 'ddl', 'comparison'] as const;
 
@@ -175,6 +188,7 @@ export const PAPER_PREFIXES = ['spndl', 'gndl', 'idferm', 'ddl', 'comparison'] a
 export function runSettings(config: Config, paper?: string): RunSettings {
   const out: Record<string, unknown> = { ...config };
   for (const k of NOT_RUN_SETTINGS) delete out[k];
+  for (const [k, governed] of Object.entries(OFF_SWITCHES)) if (!out[k]) for (const g of [k, ...governed]) delete out[g];
   for (const k of Object.keys(out)) {
     const prefix = PAPER_PREFIXES.find((p) => k.startsWith(p) && /[A-Z]/.test(k[p.length] ?? ''));
     if (prefix && prefix !== paper) delete out[k];

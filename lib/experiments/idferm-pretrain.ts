@@ -18,8 +18,10 @@
  *   cached by its config hash and shared by every fine-tuning variant of the
  *   same network shape; a fine-tuning run loads its trunk, FC1_EC and ML
  *   branch and re-initialises FC2_EC and the metric head (spec §3.3).
- * Not implemented: the paper's halve-the-rate-and-reload rule and keeping
- * the best epoch; the stage's last epoch is used.
+ * - Learning rate: with idfermLrPlateau (paper profile) the paper's rule
+ *   (halve and reload the best weights; lib/train/lr-plateau.ts) on a
+ *   validation split of the stage's training subjects, and fine-tuning starts
+ *   from the best-validation epoch; without it, from the last epoch.
  * @see notebooks/04-idferm.ipynb
  */
 import { createHash } from 'crypto';
@@ -33,6 +35,7 @@ import { rng, shuffled } from '../data/random';
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { deriveSeed } from '../train/rng';
+import { bestCheckpointFile } from '../train/trainer';
 import { hngPairManifest } from './idferm-hng';
 import type { OptionValue, RunConfig } from './method';
 
@@ -97,6 +100,8 @@ export function pretrainRunConfig(config: Config | RunConfig, manifest: string):
     seed: config.seed, idfermImageSize: config.idfermImageSize, idfermRmlWidth: config.idfermRmlWidth, idfermDropout: config.idfermDropout,
     idfermHngSubjects: config.idfermHngSubjects, idfermHngManifest: config.idfermHngManifest,
     idfermPretrainEpochs: config.idfermPretrainEpochs, idfermPretrainLearningRate: config.idfermPretrainLearningRate, idfermPretrainBatch: config.idfermPretrainBatch,
+    // undefined in a run configuration made while the rule was off: runSettings leaves them out again
+    idfermLrPlateau: config.idfermLrPlateau, idfermLrPatience: config.idfermLrPatience, idfermLrRise: config.idfermLrRise, idfermValShare: config.idfermValShare,
     dataset: 'csv', manifest, dataRoot: '', imageSize: config.idfermImageSize, channels: 1, epochs: config.idfermPretrainEpochs,
     lrSchedule: 'constant', lrMilestones: '', splPaceEpochs: '', backboneInit: 'scratch', pretrainedWeights: '',
   };
@@ -114,5 +119,9 @@ export async function pretrainStage(config: Config, variant: 'joint' | 'softmax'
   return runExperiment({ config: pretrainRunConfig(config, await ensurePretrainManifest(config)), method: 'idferm-pretrain', variant, ...opts });
 }
 
-/** The checkpoint of a stored stage run (its single fold: the train/validation split). */
-export const pretrainedCheckpoint = (runDir: string) => path.join(runDir, RUN_FILES.work, 'fold-0.ckpt');
+/** The checkpoint of a stored stage run (its single fold: the train/validation split): its best-validation epoch when it trained under the learning-rate rule, else its last. */
+export function pretrainedCheckpoint(runDir: string): string {
+  const last = path.join(runDir, RUN_FILES.work, 'fold-0.ckpt');
+  const best = bestCheckpointFile(last);
+  return fs.existsSync(best) ? best : last;
+}

@@ -33,7 +33,8 @@ import { buildRmlNet, disposeRml, radialLoss, rmlForward, rmlParts, rmlPredict, 
 import { disposeHngStage, frontalImages, generateReferences, hngStage } from './idferm-hng';
 import { loadCheckpoint } from '../train/checkpoint';
 import { ensurePretrainManifest, pretrainedCheckpoint, pretrainRunConfig, stageOptions } from './idferm-pretrain';
-import type { BuildContext, Method, MethodModel, OptionValue, PrepareContext } from './method';
+import type { LrPlateau } from '../train/lr-plateau';
+import type { BuildContext, Method, MethodModel, OptionValue, PrepareContext, RunConfig } from './method';
 
 /** The configuration IDFERM runs with: its own image size, epochs, folds and subjects (lib/config idferm* parameters), grey images. */
 export function idfermConfig(config: Config): Config {
@@ -323,6 +324,11 @@ async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; per
   };
 }
 
+/** The paper's halve-and-reload rule (spec §3.3, A17) when idfermLrPlateau is on (paper profile), for fine-tuning and pretraining alike. */
+export const idfermLrPlateau = (config: RunConfig): LrPlateau | null => (config.idfermLrPlateau
+  ? { valShare: config.idfermValShare, patience: config.idfermLrPatience, rise: config.idfermLrRise, factor: 0.5 }
+  : null);
+
 const opt = (doc: string, def: OptionValue, oneOf?: readonly OptionValue[]) => ({ doc, default: def, ...(oneOf ? { oneOf } : {}) });
 
 export const idfermMethod: Method = {
@@ -382,6 +388,7 @@ export const idfermMethod: Method = {
     return { ...prepared, pretrained: stage };
   },
   build: (ctx) => buildIdferm(ctx),
+  lrPlateau: idfermLrPlateau,
 };
 
 /**
@@ -412,6 +419,7 @@ export const idfermPretrainMethod: Method = {
     const options = { ...base, ...ctx.options, loss: ctx.config.variant === 'softmax' ? 'softmax' : 'rml', reference: 'mined', neutralClass: true, genAsNeutral: false };
     return buildIdferm({ ...ctx, options }, { learningRate: ctx.config.idfermPretrainLearningRate, perClass: Math.max(2, Math.floor(ctx.config.idfermPretrainBatch / ctx.data.classes.length)) });
   },
+  lrPlateau: idfermLrPlateau,
 };
 
 /** Whether a variant runs on the 8-class protocol (its data: loadIdfermSet(config, { neutralClass: true })). */

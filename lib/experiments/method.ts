@@ -20,6 +20,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RunSettings } from '../config';
 import type { Rng } from '../data/random';
+import type { LrPlateau } from '../train/lr-plateau';
 import type { TrainOptimizer } from '../train/optim';
 
 export type OptionValue = number | string | boolean;
@@ -143,4 +144,6 @@ export interface Method {
   /** once per run, before the folds: train or load what every fold shares */
   prepare?(ctx: PrepareContext): Promise<unknown>;
   build(ctx: BuildContext): MethodModel | Promise<MethodModel>;
+  /** the halve-and-reload learning-rate rule to train with (lib/train/lr-plateau.ts); absent or null: none */
+  lrPlateau?(config: RunConfig): LrPlateau | null;
 }

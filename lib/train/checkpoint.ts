@@ -55,7 +55,8 @@ export interface Checkpoint<S> {
   optimizers: Record<string, TrainOptimizer>;
 }
 
-export async function saveCheckpoint<S>(file: string, ck: Checkpoint<S>): Promise<void> {
+/** A checkpoint as bytes (the file layout above): what saveCheckpoint writes, or an in-memory snapshot. */
+export async function encodeCheckpoint<S>(ck: Checkpoint<S>): Promise<Buffer> {
   const arrays: StoredArray[] = [];
   for (const [name, part] of Object.entries(ck.parts)) arrays.push(...await partWeights(name, part));
   const optimizers: Record<string, Omit<OptimizerState, 'weights'> & { weights: string[] }> = {};
@@ -77,7 +78,11 @@ export async function saveCheckpoint<S>(file: string, ck: Checkpoint<S>): Promis
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
   const body = Buffer.concat(arrays.map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)));
-  writeFileAtomic(file, Buffer.concat([Buffer.from(MAGIC), len, header, body]));
+  return Buffer.concat([Buffer.from(MAGIC), len, header, body]);
+}
+
+export async function saveCheckpoint<S>(file: string, ck: Checkpoint<S>): Promise<void> {
+  writeFileAtomic(file, await encodeCheckpoint(ck));
 }
 
 interface Header<S> {
@@ -86,8 +91,8 @@ interface Header<S> {
   index: { name: string; shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }[];
 }
 
-function readCheckpointFile<S>(file: string): { header: Header<S>; arrays: Map<string, StoredArray> } {
-  const buf = fs.readFileSync(file);
+/** `file` names the source in errors (a path, or a description of an in-memory snapshot). */
+function decodeCheckpoint<S>(buf: Buffer, file: string): { header: Header<S>; arrays: Map<string, StoredArray> } {
   if (buf.subarray(0, MAGIC.length).toString() !== MAGIC) throw new Error(`${file} is not a checkpoint (bad magic)`);
   const hlen = buf.readUInt32LE(MAGIC.length);
   const start = MAGIC.length + 4;
@@ -105,12 +110,17 @@ function readCheckpointFile<S>(file: string): { header: Header<S>; arrays: Map<s
 
 /** Only the JSON state (cheap; no tensors). */
 export function readCheckpointState<S>(file: string): S {
-  return readCheckpointFile<S>(file).header.state;
+  return decodeCheckpoint<S>(fs.readFileSync(file), file).header.state;
 }
 
 /** Restores weights and optimiser states into freshly built parts; returns the JSON state. */
 export async function loadCheckpoint<S>(file: string, parts: Record<string, tf.LayersModel>, optimizers: Record<string, TrainOptimizer>): Promise<S> {
-  const { header, arrays } = readCheckpointFile<S>(file);
+  return restoreCheckpoint<S>(fs.readFileSync(file), file, parts, optimizers);
+}
+
+/** loadCheckpoint from bytes (encodeCheckpoint's, or a file's); `file` names them in errors. */
+export async function restoreCheckpoint<S>(buf: Buffer, file: string, parts: Record<string, tf.LayersModel>, optimizers: Record<string, TrainOptimizer>): Promise<S> {
+  const { header, arrays } = decodeCheckpoint<S>(buf, file);
   const all = [...arrays.values()];
   for (const [name, part] of Object.entries(parts)) setPartWeights(name, part, all, file);
   for (const [name, opt] of Object.entries(optimizers)) {

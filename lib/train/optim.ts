@@ -80,9 +80,9 @@ export class TrainOptimizer {
     return this.lr;
   }
 
-  /** Applies the schedule for `epoch` (1-based). */
-  setEpoch(epoch: number): void {
-    this.lr = learningRateAt(this.spec, epoch);
+  /** Applies the schedule for `epoch` (1-based), times `scale` (the trainer's plateau rule halves it). */
+  setEpoch(epoch: number, scale = 1): void {
+    this.lr = learningRateAt(this.spec, epoch) * scale;
     if (this.optimizer.setLearningRate) this.optimizer.setLearningRate(this.lr); // sgd, momentum
     else this.optimizer.learningRate = this.lr; // adam reads the field at every step
   }
@@ -123,8 +123,11 @@ export class TrainOptimizer {
       throw new Error(`checkpoint optimizer is '${state.spec.kind}', the run builds '${this.spec.kind}'`);
     }
     const tensors = state.weights.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype) }));
+    // tfjs's setWeights replaces the slot variables without freeing the old ones (a mid-run reload would leak them)
+    const old = await this.optimizer.getWeights();
     await this.optimizer.setWeights(tensors);
     tf.dispose(tensors.map((t) => t.tensor)); // setWeights made variables of its own
+    tf.dispose(old.map((w) => w.tensor)); // a fresh 'iter' scalar and the replaced slot variables
     const { accBeta1, accBeta2 } = this.optimizer;
     if (state.accBeta && accBeta1 && accBeta2) {
       const [b1, b2] = state.accBeta;

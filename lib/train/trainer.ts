@@ -7,6 +7,9 @@
  * crash resumes from its checkpoint and ends with the same numbers as an
  * uninterrupted run: every random draw is a function of (seed, fold, epoch,
  * step), and the checkpoint holds weights, optimiser state and history.
+ * Methods that opt in (Method.lrPlateau) hold out a validation split of the
+ * training subjects and train under the halve-and-reload rule of
+ * ./lr-plateau.ts; the best-validation weights sit beside the checkpoint.
  * @see notebooks/02-spndl.ipynb
  */
 import * as fs from 'fs';
@@ -15,7 +18,9 @@ import type { FerSet } from '../data/dataset';
 import type { Batch, Method, MethodModel, RunConfig, StepContext, DataInfo } from '../experiments/method';
 import { progressLine } from '../notebook/display';
 import { chunks, disposeBatch, makeBatch, shuffledBatches } from './batches';
-import { loadCheckpoint, readCheckpointState, saveCheckpoint } from './checkpoint';
+import { encodeCheckpoint, loadCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint';
+import { writeFileAtomic } from '../data/manifest';
+import { initialPlateauState, plateauStep, validateLrPlateau, validationSplit, type PlateauState } from './lr-plateau';
 import { crossEntropyPerSample } from './losses';
 import { accuracy, confusionMatrix } from './metrics';
 import { rng } from '../data/random';
@@ -43,6 +48,13 @@ export interface EpochRow {
   train_acc: number;
   test_loss: number;
   test_acc: number;
+  /** with the learning-rate rule (Method.lrPlateau) only: loss and accuracy on the validation subjects */
+  val_loss?: number;
+  val_acc?: number;
+  /** with the rule only: the best-validation epoch so far (the last row's is the run's best-validation epoch) */
+  best_epoch?: number;
+  /** with the rule only: 1 when the rule fired after this epoch (rate scaled, best weights reloaded) */
+  reloaded?: number;
   images_per_s: number;
   /** live tensors after the epoch (flat from epoch 2 on when nothing leaks) */
   tensors: number;
@@ -78,7 +90,12 @@ interface FoldState {
   /** samples SPL selected for the current pace (null: all) */
   selected: number[] | null;
   predictions: Prediction[];
+  /** the learning-rate rule's state (methods with lrPlateau only) */
+  plateau?: PlateauState;
 }
+
+/** Where the best-validation weights of the learning-rate rule are kept, beside the fold's checkpoint. */
+export const bestCheckpointFile = (checkpointFile: string) => checkpointFile.replace(/(\.ckpt)?$/, '.best.ckpt');
 
 export interface TrainFoldOptions {
   method: Method;
@@ -156,7 +173,16 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
   const numClasses = set.classes.length;
   const inputs = method.inputs(config.options);
   const file = opts.checkpointFile;
-  let state: FoldState = { fold: split.fold, configJson, epoch: 0, rows: [], spl: [], selected: null, predictions: [] };
+  const rule = method.lrPlateau?.(config) ?? null;
+  if (rule) validateLrPlateau(rule, `method '${method.name}' lrPlateau`);
+  // with the rule, the validation subjects are never trained on
+  const { fit, validation } = rule
+    ? validationSplit(set.subjects, split.train, rule.valShare, deriveSeed(config.seed, split.fold, 'lr-plateau'))
+    : { fit: split.train, validation: null };
+  const bestFile = file && rule ? bestCheckpointFile(file) : undefined;
+  let state: FoldState = {
+    fold: split.fold, configJson, epoch: 0, rows: [], spl: [], selected: null, predictions: [], ...(rule ? { plateau: initialPlateauState() } : {}),
+  };
   if (file && fs.existsSync(file)) {
     const stored = readCheckpointState<FoldState>(file);
     if (stored.configJson !== configJson) throw new Error(`${file} was written by another configuration; remove it or use a new results folder`);
@@ -171,9 +197,15 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
   let completed = false;
   try {
     if (file && fs.existsSync(file)) state = reviveState(await loadCheckpoint<FoldState>(file, model.parts, model.optimizers));
+    // the best-validation weights (bytes of a checkpoint), read back on resume
+    let best: Buffer | null = null;
+    if (rule && state.plateau!.bestEpoch > 0) {
+      if (!bestFile || !fs.existsSync(bestFile)) throw new Error(`${file} needs its best-validation checkpoint ${bestFile}, which is missing; remove ${file} to train the fold again`);
+      best = fs.readFileSync(bestFile);
+    }
     const progress = opts.progress === undefined ? progressLine() : opts.progress;
     const label = opts.label ? `${opts.label} · ` : '';
-    const trainLabels = Int32Array.from(split.train, (s) => set.labels[s]);
+    const trainLabels = Int32Array.from(fit, (s) => set.labels[s]);
     const evalBatch = Math.max(config.batchSize, 64);
 
     for (let epoch = state.epoch + 1; epoch <= config.totalEpochs; epoch++) {
@@ -183,17 +215,17 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
       if (config.spl && starts) {
         // v-step (spndl spec 3.1): rank every training sample with the current model, eval mode
         const rho = config.spl.rho[pace - 1];
-        const { losses } = evaluate(model, set, split.train, inputs.train === 'pair', evalBatch);
+        const { losses } = evaluate(model, set, fit, inputs.train === 'pair', evalBatch);
         const sel = selectPerClass(losses, trainLabels, rho, numClasses);
         const record: PaceRecord = {
-          pace, epoch, rho, samples: Array.from(split.train), labels: Array.from(trainLabels),
+          pace, epoch, rho, samples: Array.from(fit), labels: Array.from(trainLabels),
           losses: Array.from(losses), selected: sel.selected, thresholds: sel.thresholds,
         };
         state.spl.push(record);
         state.selected = selectedSamples(record);
       }
-      const samples = state.selected ? Int32Array.from(state.selected) : split.train;
-      for (const opt of Object.values(model.optimizers)) opt.setEpoch(epoch);
+      const samples = state.selected ? Int32Array.from(state.selected) : fit;
+      for (const opt of Object.values(model.optimizers)) opt.setEpoch(epoch, state.plateau?.scale ?? 1);
 
       const shuffleSeed = deriveSeed(config.seed, split.fold, epoch, 'batches');
       const batches = model.batches
@@ -205,13 +237,27 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
       }, (step, loss) => progress?.update(`${label}epoch ${epoch}/${config.totalEpochs} · step ${step + 1}/${batches.length} · loss ${loss.toFixed(4)}`));
       const test = evaluate(model, set, split.test, inputs.test === 'pair', evalBatch);
       const testLabels = Array.from(split.test, (s) => set.labels[s]);
+      const val = validation ? evaluate(model, set, validation, inputs.test === 'pair', evalBatch) : null;
       const row: EpochRow = {
         fold: split.fold, epoch, pace, lr: Object.values(model.optimizers)[0]?.learningRate ?? NaN,
         n_train: seen, train_loss: sums.loss / seen, train_acc: withLogits ? correct / withLogits : NaN,
         test_loss: mean(test.losses), test_acc: accuracy(testLabels, test.predictions),
+        ...(val ? { val_loss: mean(val.losses), val_acc: accuracy(Array.from(validation!, (s) => set.labels[s]), val.predictions) } : {}),
         images_per_s: seen * (inputs.train === 'pair' ? 2 : 1) / Math.max(seconds, 1e-3), tensors: tf.memory().numTensors,
       };
       for (const k of Object.keys(sums).filter((k) => k !== 'loss').sort()) row[`loss_${k}`] = sums[k] / seen;
+      if (rule) {
+        const step = plateauStep(rule, state.plateau!, epoch, row.train_loss, row.val_acc!);
+        if (step.improved) {
+          best = await encodeCheckpoint({ state: { epoch }, parts: model.parts, optimizers: model.optimizers });
+          if (bestFile) writeFileAtomic(bestFile, best);
+        }
+        // weights and optimiser state of the best epoch; the scaled rate applies from the next epoch
+        if (step.trigger) await restoreCheckpoint(best!, bestFile ?? 'the best-validation snapshot', model.parts, model.optimizers);
+        state.plateau = step.state;
+        row.best_epoch = step.state.bestEpoch;
+        row.reloaded = step.trigger ? 1 : 0;
+      }
       state.rows.push(row);
       state.epoch = epoch;
       state.predictions = Array.from(split.test, (sample, i) => ({
