@@ -16,6 +16,9 @@ import { classBalancedBatches, sparseKeep, subjectBatches } from '../lib/experim
 import { getMethod } from '../lib/experiments/methods';
 import { linkedVariants } from '../lib/results/paper-tables';
 import { loadConfig } from '../lib/config';
+import * as dfd from 'danfojs-node';
+import { runSummary } from '../lib/experiments/idferm-report';
+import type { StoredRun } from '../lib/results/store';
 
 before(async () => { await initBackend(); });
 
@@ -292,4 +295,16 @@ test('verdicts say "yes" only when the paired difference clears its margin by mo
   assert.equal(verdict([15, 18, 12], [14, 14, 16]), 'unclear', 'mean +0.33, spread 2.5: shows nothing');
   assert.equal(verdict([60, 61, 62], [58, 59, 60]), 'yes');
   assert.equal(verdict([50, 51, 52], [55, 56, 57]), 'no');
+});
+
+test('runSummary: under the learning-rate rule it reports each fold\'s best-validation epoch and that epoch\'s test accuracy; without it, null', () => {
+  const rows = (bestEpoch: boolean) => [1, 2, 3].flatMap((epoch) => [0, 1].map((fold) => ({
+    fold, epoch, test_acc: 0.1 * epoch + 0.01 * fold, n_train: 10, images_per_s: 10, ...(bestEpoch ? { best_epoch: fold === 0 ? 2 : Math.min(epoch, 1) } : {}),
+  })));
+  const run = (bestEpoch: boolean) => ({ config: { variant: 'idferm', data: { classes: ['a', 'b'] } }, results: new dfd.DataFrame(rows(bestEpoch)) }) as unknown as StoredRun;
+  const on = runSummary(run(true));
+  assert.deepEqual(on.bestValidation?.epochs, [2, 1]);
+  assert.deepEqual(on.bestValidation?.accs.map((a) => Math.round(a * 10) / 10), [20, 11]);
+  assert.deepEqual(on.accs.map((a) => Math.round(a * 10) / 10), [30, 31], 'the headline stays the last epoch');
+  assert.equal(runSummary(run(false)).bestValidation, null);
 });

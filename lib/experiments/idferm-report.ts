@@ -15,6 +15,7 @@ import { frontalImages, type HngEvaluation, type HngStage } from './idferm-hng';
 import type { SweepRun } from './idferm';
 import { pairedVerdict, summarizeDifferences } from '../analysis/paired';
 import { mean, meanStd } from '../analysis/stats';
+import { bestValidationRows } from '../train/lr-plateau';
 import { paperTable } from '../results/paper-tables';
 
 /** Generator / discriminator / identity losses per HNG epoch (one panel per loss). */
@@ -80,16 +81,22 @@ export async function referenceGrid(set: FerSet, samples: number[], columns: { l
   });
 }
 
-/** Last-epoch test accuracy (%) per fold (mean ± sample std, as every notebook reports), and run-level cost measures. */
+/**
+ * Last-epoch test accuracy (%) per fold (mean ± sample std, as every notebook reports), and run-level cost measures;
+ * under the paper's learning-rate rule (idfermLrPlateau) also each fold's best-validation epoch and its test accuracy
+ * (chosen by validation, never by test; spec A17), else null.
+ */
 export function runSummary(run: StoredRun) {
   const accs = finalAccuracies(run).map((r) => 100 * r.test_acc);
   const rows = frameRows(run.results);
+  const best = bestValidationRows(rows.map((r) => ({ fold: Number(r.fold), epoch: Number(r.epoch), testAcc: Number(r.test_acc), best_epoch: r.best_epoch === undefined ? undefined : Number(r.best_epoch) })));
+  const bestValidation = best.length ? { epochs: best.map((r) => r.epoch), accs: best.map((r) => 100 * r.testAcc) } : null;
   const last = rows.filter((r) => r.epoch === Math.max(...rows.map((x) => Number(x.epoch))));
   const evalsPerQuery = mean(last.map((r) => Number(r.loss_evals ?? 0)));
   const secondsPerEpoch = mean(rows.map((r) => Number(r.n_train) / Number(r.images_per_s)));
   const classes = run.config.data?.classes.length ?? NaN;
   // K = 2C queries per batch (spec §5): 14 on 7 classes, 16 on the 8-class protocol
-  return { variant: run.config.variant, accs, ...meanStd(accs), evalsPerQuery, queriesPerBatch: 2 * classes, evalsPerBatch: evalsPerQuery * 2 * classes, secondsPerEpoch };
+  return { variant: run.config.variant, accs, ...meanStd(accs), evalsPerQuery, queriesPerBatch: 2 * classes, evalsPerBatch: evalsPerQuery * 2 * classes, secondsPerEpoch, bestValidation };
 }
 
 type Summary = ReturnType<typeof runSummary>;
