@@ -72,7 +72,9 @@ const ENTRIES: Record<string, Entry> = {
     network: 'RML network (conv groups, EC and ML branches), softmax + radial metric loss', pretraining: 'HNG generator + identity nets (face-db)',
   },
   ddl: {
-    label: 'DDL', variant: () => 'ddl-gar-id-il-p', feature: 'fe', own: (c) => ddlConfig(c),
+    label: 'DDL', variant: () => 'ddl-gar-id-il-p', feature: 'fe',
+    // no stage-0 expression pretraining here: the other methods start from scratch on the same data
+    own: (c) => ddlConfig(c, { ddlPretrain: 'scratch' }),
     network: 'PreAct trunk + expression/disturbance attention, adversarial + attention transfer', pretraining: 'DFEM on the disturbance database (frozen)',
   },
 };

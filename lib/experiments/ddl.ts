@@ -11,6 +11,9 @@
  *   ctx.runDependency, then alternate discriminator and DDM updates (D first,
  *   as the authors' code does; option updateOrder).
  * `ddlConfig` turns the notebook's configuration into DDL's settings.
+ * Both stages start from stage 0 (lib/experiments/ddl-pretrain.ts: the
+ * cached pretrained S_g, or the user's pretrainedWeights) unless
+ * ddlPretrain is 'scratch'.
  * @see notebooks/05-ddl.ipynb
  */
 import * as path from 'path';
@@ -28,13 +31,16 @@ import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
 import type { BuildContext, Method, MethodModel, OptionValue, RunConfig } from './method';
+import { loadDdlWeights, prepareDdlInit, startsPretrained, type DdlInit, type DdlLoadReport } from './ddl-pretrain';
 import { optimizerSpecFromConfig } from './settings';
 
 const IN_THE_WILD = ['rafdb', 'sfew'];
 
 /**
  * DDL's settings from the notebook configuration: the ddl* parameters
- * replace the shared ones; in the paper profile the learning rate drops by
+ * replace the shared ones; starting from stage 0 or pretrainedWeights the
+ * rate is ddlPreLearningRate, else ddlLearningRate (spec §10.2); in the
+ * paper profile the learning rate drops by
  * 10 at the code's milestones scaled to the epochs ([10,18,25,32]/40 with
  * pretrained weights, [20,28,35]/40 from scratch) and the batch is 16 on
  * RAF-DB and 8 elsewhere (spec §5). The short smoke/lite runs keep a
@@ -43,12 +49,13 @@ const IN_THE_WILD = ['rafdb', 'sfew'];
  */
 export function ddlConfig(config: Config, overrides: Partial<Record<keyof Config, number | string | boolean>> = {}): Config {
   const epochs = config.ddlEpochs;
-  const marks = config.pretrainedWeights ? [10, 18, 25, 32] : [20, 28, 35];
+  const pre = startsPretrained({ ...config, ...overrides } as Config);
+  const marks = pre ? [10, 18, 25, 32] : [20, 28, 35];
   const milestones = config.profile !== 'paper' ? []
     : [...new Set(marks.map((m) => Math.max(1, Math.round((m / 40) * epochs))).filter((m) => m < epochs))];
   const batchSize = config.profile === 'paper' ? (config.dataset === 'rafdb' ? 16 : 8) : config.ddlBatchSize;
   return {
-    ...config, imageSize: config.ddlImageSize, epochs, batchSize, learningRate: config.ddlLearningRate, folds: config.ddlFolds,
+    ...config, imageSize: config.ddlImageSize, epochs, batchSize, learningRate: pre ? config.ddlPreLearningRate : config.ddlLearningRate, folds: config.ddlFolds,
     optimizer: 'adam', weightDecay: 0, lrSchedule: milestones.length ? 'milestones' : 'constant', lrMilestones: milestones.join(','),
     subjects: config.ddlSubjects, synferPose: config.ddlPose, synferLight: config.ddlLight, ...overrides,
   } as Config;
@@ -101,6 +108,8 @@ interface DfemPrepared {
   labels: Int32Array[];
   /** samples of each training subject held out of DFEM training, for the closed-set identity check */
   closedSet: Uint8Array;
+  /** how the trunk starts (absent when built from labels alone, e.g. to read a stored checkpoint) */
+  init?: DdlInit;
 }
 
 /** Which samples the DFEM never trains on: whole sequences (1 in 7 by hash), so identity is tested on unseen images of known people. */
@@ -113,7 +122,7 @@ function dfemLabels(set: FerSet, factors: Factor[]): DfemPrepared {
   return { factors, classes: per.map((p) => p.classes), labels: per.map((p) => p.labels), closedSet: closedSetHoldOut(set) };
 }
 
-function buildDfemModel(ctx: BuildContext): MethodModel {
+function buildDfemModel(ctx: BuildContext): MethodModel & { init: DdlLoadReport | null } {
   const { config, options } = ctx;
   const p = ctx.prepared as DfemPrepared;
   const dfem = buildDfem({
@@ -121,6 +130,13 @@ function buildDfemModel(ctx: BuildContext): MethodModel {
     heads: [...p.factors.map((f, j) => ({ factor: f, classes: p.classes[j].length })),
       ...(options.expressionHead ? [{ factor: 'expr' as Factor, classes: ctx.data.classes.length }] : [])],
   });
+  let init: DdlLoadReport | null = null;
+  try {
+    if (p.init?.weights) init = loadDdlWeights(dfem, p.init.weights, 'dfem');
+  } catch (e) {
+    dfem.dispose();
+    throw e;
+  }
   // linear probe of expression on the stop-gradient f^p: the run's test accuracy
   const pin = tf.input({ shape: [config.ddlFeatureDim] });
   const probe = tf.model({ inputs: pin, outputs: tf.layers.dense({ units: ctx.data.classes.length, kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.seed + 7 }) }).apply(pin) as tf.SymbolicTensor, name: 'probe' });
@@ -130,6 +146,7 @@ function buildDfemModel(ctx: BuildContext): MethodModel {
   const probeVars = probe.trainableWeights.map((w) => w.read() as tf.Variable);
   const k = p.factors.length;
   return {
+    init,
     parts: { dfem, probe },
     optimizers: { model: opt, probe: probeOpt },
     batches(samples, _labels, seed, batchSize) {
@@ -176,7 +193,8 @@ export const ddlDfemMethod: Method = {
   inputs: () => ({ train: 'target', test: 'target' }),
   async prepare(ctx) {
     const set = await loadDataset(ctx.config as unknown as Config);
-    return dfemLabels(set, parseFactors(String(ctx.config.options.factors), 'ddl-dfem option factors'));
+    const labels = dfemLabels(set, parseFactors(String(ctx.config.options.factors), 'ddl-dfem option factors'));
+    return { ...labels, init: await prepareDdlInit(ctx) };
   },
   build: buildDfemModel,
 };
@@ -261,12 +279,14 @@ export async function evaluateDfemHeads(runDir: string, fold = 0): Promise<{ fac
 
 // ---------------------------------------------------------------- stage 2
 
-interface DdlPrepared { dfems: { factors: Factor[]; runDir: string }[] }
+interface DdlPrepared { dfems: { factors: Factor[]; runDir: string }[]; init?: DdlInit }
 
 /** A built DDL model: the method's model plus its networks, for attention maps. */
 export interface DdlModel extends MethodModel {
   ddm: Ddm;
   crop: number;
+  /** what the DDM loaded before training (stage 0 or pretrainedWeights); null: seeded random weights */
+  init: DdlLoadReport | null;
 }
 
 async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
@@ -280,7 +300,9 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
   const parts: Record<string, tf.LayersModel> = { ddm: ddm.full };
   const dfems: tf.LayersModel[] = [];
   let disc: tf.LayersModel | null = null;
+  let init: DdlLoadReport | null = null;
   try {
+    if (prepared.init?.weights) init = loadDdlWeights(ddm.full, prepared.init.weights, 'ddm');
     for (const d of prepared.dfems) {
       const run = JSON.parse(require('fs').readFileSync(path.join(d.runDir, RUN_FILES.config), 'utf8')) as RunConfig;
       const labels = JSON.parse(require('fs').readFileSync(path.join(d.runDir, 'dfem-heads.json'), 'utf8')) as { classes: number[] };
@@ -305,7 +327,7 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
   const flip = options.preprocess === 'paper' || IN_THE_WILD.includes(config.dataset) || config.dataset === 'synfer' && config.ddlSynferMode === 'wild';
   const center = (x: tf.Tensor4D) => cropBatch(x, config.ddlCrop, null, false);
   return {
-    ddm, crop: config.ddlCrop,
+    ddm, crop: config.ddlCrop, init,
     parts, optimizers: disc ? { model: opt, disc: optD } : { model: opt },
     trainStep(batch, step) {
       const x = cropBatch(batch.target, config.ddlCrop, step.rng, flip);
@@ -395,7 +417,7 @@ export const ddlMethod: Method = {
       await writeDfemHeads(runDir);
       dfems.push({ factors, runDir });
     }
-    return { dfems };
+    return { dfems, init: await prepareDdlInit(ctx) };
   },
   build: buildDdlModel,
 };

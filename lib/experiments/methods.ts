@@ -7,6 +7,7 @@
  */
 import { baselineMethod } from './baseline';
 import { ddlDfemMethod, ddlMethod } from './ddl';
+import { ddlPretrainMethod } from './ddl-pretrain';
 import { gndlMethod } from './gndl';
 import { idfermMethod, idfermPretrainMethod } from './idferm';
 import { idPretrainMethod } from './id-pretrain';
@@ -22,7 +23,7 @@ export function registerMethod(method: Method): void {
   registry.set(method.name, method);
 }
 
-const BUILT_IN: Method[] = [baselineMethod, ddlMethod, ddlDfemMethod, gndlMethod, idfermMethod, idfermPretrainMethod, idPretrainMethod, spndlMethod];
+const BUILT_IN: Method[] = [baselineMethod, ddlMethod, ddlDfemMethod, ddlPretrainMethod, gndlMethod, idfermMethod, idfermPretrainMethod, idPretrainMethod, spndlMethod];
 for (const m of BUILT_IN) registerMethod(m);
 
 export function getMethod(name: string): Method {
