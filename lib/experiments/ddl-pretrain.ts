@@ -29,10 +29,9 @@ import * as tf from '@tensorflow/tfjs';
 import { loadConfig, type Config } from '../config';
 import { CKPLUS_CLASSES } from '../data/classes';
 import { ensureSynfer } from '../data/dataset';
-import { writeFileAtomic } from '../data/manifest';
 import { resolveSynferOptions } from '../data/synfer/generate';
 import { buildDdm } from '../models/ddl/ddm';
-import { type LoadReport, readWeightsFile } from '../models/pretrained';
+import { type LoadReport, readWeightsFile, writeWeightsFile } from '../models/pretrained';
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
@@ -152,13 +151,10 @@ export async function exportStage0Weights(runDir: string): Promise<string> {
   try {
     await loadCheckpoint(path.join(runDir, RUN_FILES.work, 'fold-0.ckpt'), { ddm: ddm.full }, {});
     const named = ddm.full.weights.filter((w) => w.originalName.startsWith('Sg.')).map((w) => ({ name: w.originalName, tensor: w.read() }));
-    const { data, specs } = await tf.io.encodeWeights(named);
-    writeFileAtomic(path.join(path.dirname(file), 'weights.bin'), Buffer.from(data));
-    writeFileAtomic(file, JSON.stringify({
+    await writeWeightsFile(file, named, {
       format: 'ddl-stage0-weights', source: path.basename(runDir), layout: 'DDM (S_g only)',
       trunk: { width: c.ddlWidth, blocks: c.ddlBlocks, downsample: c.ddlDownsample, inputShape: [c.ddlCrop, c.ddlCrop, c.channels] },
-      weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
-    }, null, 2) + '\n');
+    });
   } finally {
     ddm.full.dispose();
   }

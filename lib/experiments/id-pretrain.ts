@@ -28,13 +28,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
 import { loadConfig, type Config } from '../config';
 import { CLASS_ORDER } from '../data/classes';
 import { ensureSynfer } from '../data/dataset';
-import { readManifest, writeFileAtomic, writeManifest } from '../data/manifest';
+import { readManifest, writeManifest } from '../data/manifest';
 import { resolveSynferOptions, type SynferOptions } from '../data/synfer/generate';
 import { BackboneName, buildBackbone } from '../models/backbones';
+import { writeWeightsFile } from '../models/pretrained';
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
@@ -125,13 +125,10 @@ export async function exportBackboneWeights(runDir: string): Promise<string> {
   try {
     await loadCheckpoint(path.join(runDir, RUN_FILES.work, 'fold-0.ckpt'), { backbone: backbone.model }, {});
     const named = backbone.model.weights.map((w) => ({ name: w.originalName, tensor: w.read() }));
-    const { data, specs } = await tf.io.encodeWeights(named);
-    writeFileAtomic(path.join(path.dirname(file), 'weights.bin'), Buffer.from(data));
-    writeFileAtomic(file, JSON.stringify({
+    await writeWeightsFile(file, named, {
       format: 'fer-backbone-weights', source: path.basename(runDir),
       backbone: { name: config.backbone, width: config.backboneWidth, inputShape: [config.imageSize, config.imageSize, config.channels] },
-      weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
-    }, null, 2) + '\n');
+    });
   } finally {
     backbone.model.dispose();
   }

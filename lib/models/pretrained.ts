@@ -5,11 +5,13 @@
  * A stored weight matches a model weight by its tfjs name ('layer1.0.conv1/
  * kernel') or by the torchvision state_dict name ('layer1.0.conv1.weight',
  * 'bn1.running_mean', ...). Shapes must agree; every error names the file.
+ * Pretraining stages export their weights in the same format (writeWeightsFile).
  * @see notebooks/02-spndl.ipynb
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../data/manifest';
 
 interface WeightsManifest { paths: string[]; weights: tf.io.WeightsManifestEntry[] }
 
@@ -35,6 +37,17 @@ export function readWeightsFile(file: string): tf.NamedTensorMap {
     Object.assign(out, tf.io.decodeWeights(data, group.weights));
   }
   return out;
+}
+
+/**
+ * Writes named weights as a TF.js model.json (with `meta`'s fields beside its
+ * weightsManifest) + weights.bin in the same folder: the .bin first, the
+ * model.json last, both atomically, so a model.json on disk is always whole.
+ */
+export async function writeWeightsFile(file: string, named: { name: string; tensor: tf.Tensor }[], meta: Record<string, unknown>): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(named);
+  writeFileAtomic(path.join(path.dirname(file), 'weights.bin'), Buffer.from(data));
+  writeFileAtomic(file, JSON.stringify({ ...meta, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] }, null, 2) + '\n');
 }
 
 const TORCH_NAMES: Record<string, string> = {
