@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { crossEntropy } from './losses';
-import { buildFromFactory, offsets, weightLayout, type FromWorker, type ToWorker, type WorkerInit } from './data-parallel';
+import { assignFlat, buildFromFactory, offsets, sizeOf, weightLayout, type FromWorker, type ToWorker, type WorkerInit } from './data-parallel';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -28,14 +28,14 @@ async function start(): Promise<void> {
   const weights = new Float32Array(init.weights);
   const output = new Float32Array(init.output);
   const inputShape = (model.inputs[0].shape as number[]).slice(1);
-  const features = inputShape.reduce((a, b) => a * b, 1);
+  const features = sizeOf(inputShape);
   let inputs: { x: Float32Array; labels: Int32Array } | undefined;
 
   const step = (msg: ToWorker): FromWorker => {
     if (msg.inputs) inputs = { x: new Float32Array(msg.inputs.x), labels: new Int32Array(msg.inputs.labels) };
     if (!inputs) throw new Error('no input buffer was shared');
-    const { start, count } = msg; 
-    tf.tidy(() => all.forEach((v, k) => v.assign(tf.tensor(weights.subarray(at[k], at[k + 1]), v.shape, v.dtype))));
+    const { start, count } = msg;
+    assignFlat(all, weights);
     const x = tf.tensor(inputs.x.subarray(start * features, (start + count) * features), [count, ...inputShape], 'float32');
     const labels = tf.tensor1d(inputs.labels.subarray(start, start + count), 'int32');
     const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, labels), trainable);

@@ -105,6 +105,16 @@ export function offsets(shapes: number[][], start = 0): number[] {
   return out;
 }
 
+/** Assigns consecutive slices of `flat` to `variables`, in order (a replica loading the shared weights). */
+export function assignFlat(variables: tf.Variable[], flat: Float32Array): void {
+  let offset = 0;
+  tf.tidy(() => variables.forEach((v) => {
+    const size = sizeOf(v.shape);
+    v.assign(tf.tensor(flat.subarray(offset, offset + size), v.shape, v.dtype));
+    offset += size;
+  }));
+}
+
 /** The N contiguous slices [start, end) a batch is cut into (sizes differ by at most one; some are empty when batch < N). */
 export function sliceBounds(batch: number, workers: number): [number, number][] {
   return Array.from({ length: workers }, (_, i) => [Math.floor((i * batch) / workers), Math.floor(((i + 1) * batch) / workers)]);
@@ -291,20 +301,12 @@ export class DataParallelTrainer {
       throw this.failure;
     }
     const trainable = this.flat.size;
-    const wd = this.optimizer.spec.weightDecay ?? 0;
-    tf.tidy(() => {
-      const g = tf.tensor1d(weightedSum(0, trainable));
-      // coupled L2 as in TrainOptimizer.step; Adam is elementwise, so one flat variable updates exactly as the separate ones would
-      this.optimizer.optimizer.applyGradients({ [this.flat.name]: wd > 0 ? g.add(this.flat.mul(wd)) : g });
-    });
+    // Adam is elementwise, so one flat variable updates exactly as the separate ones would
+    tf.tidy(() => this.optimizer.applyGradients([{ variable: this.flat, gradient: tf.tensor1d(weightedSum(0, trainable)) }]));
     this.weights.set(this.flat.dataSync() as Float32Array, 0);
     this.weights.set(weightedSum(trainable, this.weights.length), trainable);
-    let offset = 0; // the main copy follows (a few hundred microseconds): a reference to `model` is never stale
-    tf.tidy(() => [...this.model.trainableWeights, ...this.model.nonTrainableWeights].forEach((w) => {
-      const size = sizeOf(w.shape as number[]);
-      (w.read() as tf.Variable).assign(tf.tensor(this.weights.subarray(offset, offset + size), w.shape as number[], w.dtype));
-      offset += size;
-    }));
+    // the main copy follows (a few hundred microseconds): a reference to `model` is never stale
+    assignFlat([...this.model.trainableWeights, ...this.model.nonTrainableWeights].map((w) => w.read() as tf.Variable), this.weights);
     return loss;
   }
 

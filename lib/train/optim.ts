@@ -94,16 +94,22 @@ export class TrainOptimizer {
    */
   step(f: () => tf.Scalar, variables: tf.Variable[]): tf.Scalar {
     const { value, grads } = tf.variableGrads(f, variables);
-    const wd = this.spec.weightDecay ?? 0;
-    const list = variables.map((v) => {
-      const g = grads[v.name];
-      return { name: v.name, tensor: g && wd > 0 ? tf.tidy(() => g.add(v.mul(wd))) : g };
-    });
-    // a missing gradient keeps its index: Adam skips that variable instead of shifting its moments
-    this.optimizer.applyGradients(list as Parameters<tf.Optimizer['applyGradients']>[0]);
+    this.applyGradients(variables.map((v) => ({ variable: v, gradient: grads[v.name] })));
     tf.dispose(Object.values(grads));
-    if (wd > 0) tf.dispose(list.map((l) => l.tensor).filter((t) => t !== undefined));
     return value;
+  }
+
+  /**
+   * One update from gradients computed elsewhere (caller keeps them), with
+   * the spec's coupled L2 added as in PyTorch's weight_decay. A missing
+   * gradient keeps its index: Adam skips that variable instead of shifting
+   * its moments.
+   */
+  applyGradients(pairs: { variable: tf.Variable; gradient: tf.Tensor | undefined }[]): void {
+    const wd = this.spec.weightDecay ?? 0;
+    const list = pairs.map(({ variable: v, gradient: g }) => ({ name: v.name, tensor: g && wd > 0 ? tf.tidy(() => g.add(v.mul(wd))) : g }));
+    this.optimizer.applyGradients(list as Parameters<tf.Optimizer['applyGradients']>[0]);
+    if (wd > 0) tf.dispose(list.map((l) => l.tensor).filter((t) => t !== undefined));
   }
 
   async getState(): Promise<OptimizerState> {
