@@ -36,6 +36,7 @@ export const PARAMETERS = {
   epochs: param('training epochs per fold (papers differ; paper notebooks may scale this)', 1, 12, 150),
   learningRate: param('base learning rate', 1e-3, 1e-3, 1e-3),
   force: param('recompute results even when an identical run is stored', false, false, false),
+  workers: param('folds trained at once, each in a worker thread with a single-threaded wasm backend (0: one per core on wasm, at most 4; 1: one fold at a time in the notebook\'s own process). The numbers do not depend on it', 0, 0, 0),
   benchSteps: param('timed training steps in the environment check (notebook 00)', 3, 10, 20),
   backboneWidth: param('base filter count of the lite backbones (lite-cnn: width x [1,2,4,8]); ResNet-18 ignores it', 8, 16, 64),
   pretrainedWeights: param('TF.js model.json of pretrained backbone weights (e.g. converted torchvision ResNet-18); empty: train from scratch', '', '', ''),
@@ -171,7 +172,7 @@ type Params = typeof PARAMETERS;
  * levels only choose which runs a notebook makes, so editing them never
  * retrains the runs it already has.
  */
-export const NOT_RUN_SETTINGS = ['force', 'benchSteps',
+export const NOT_RUN_SETTINGS = ['force', 'benchSteps', 'workers',
   'gndlVariants', 'gndlLambdas', 'idfermVariants', 'idfermHngVariants', 'idfermLambdas', 'idfermSlopes', 'ddlVariants', 'ddlSeeds',
   'comparisonMethods', 'comparisonBenchMethods', 'comparisonConfoundLevels', 'comparisonPoseLevels', 'comparisonLightLevels'] as const;
 export type RunSettings = Omit<Config, (typeof NOT_RUN_SETTINGS)[number]>;

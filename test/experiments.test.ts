@@ -60,7 +60,8 @@ test('a run writes its config and tables; an identical run is reused; --force re
 
 test('a run killed in its second fold resumes: the finished fold is kept, the result equals an uninterrupted run', async () => {
   const root = tmp();
-  const base = { config: config({ epochs: 3 }), method: 'baseline', variant: 'spl', options: {}, set, foldOf, progress: null } as const;
+  // in-process (workers=1): there an onEpoch that throws stops the run, as a kill would
+  const base = { config: config({ epochs: 3, workers: 1 }), method: 'baseline', variant: 'spl', options: {}, set, foldOf, progress: null } as const;
   const whole = await runExperiment({ ...base, resultsDir: tmp() });
   const seen: string[] = [];
   await assert.rejects(runExperiment({ ...base, resultsDir: root, onEpoch: (r) => { if (r.fold === 1 && r.epoch === 2) throw new Error('killed'); } }), /killed/);
@@ -72,6 +73,36 @@ test('a run killed in its second fold resumes: the finished fold is kept, the re
   assert.deepEqual(numbers(resumed), numbers(whole));
   assert.deepEqual(frameRows(resumed.spl!), frameRows(whole.spl!));
   assert.deepEqual(frameRows(resumed.predictions), frameRows(whole.predictions));
+  fs.rmSync(root, { recursive: true });
+});
+
+test('folds trained by the worker pool give the numbers of in-process training; one request per run trains it once', async () => {
+  const inProcess = { config: config({ workers: 1 }), set, foldOf, progress: null } as const;
+  const pooled = { config: config({ workers: 2 }), set, foldOf, progress: null } as const;
+  for (const [method, variant] of [['baseline', 'spl'], ['spndl', 'ndf'], ['gndl', 'gndl']] as const) {
+    const a = await runExperiment({ ...inProcess, method, variant, resultsDir: tmp() });
+    const root = tmp();
+    const rows: string[] = [];
+    // two requests for the same run at once: the second waits for the first instead of training again
+    const [b, c] = await Promise.all([0, 1].map(() => runExperiment({ ...pooled, method, variant, resultsDir: root, onEpoch: (r) => rows.push(`${r.fold}:${r.epoch}`) })));
+    assert.equal(b.runId, a.runId, 'the pool is not part of a run\'s settings');
+    assert.deepEqual(numbers(b), numbers(a), `${method}/${variant}: same numbers in the pool`);
+    assert.deepEqual(frameRows(b.predictions), frameRows(a.predictions));
+    assert.equal(c, b);
+    assert.deepEqual(rows.sort(), frameRows(b.results).map((r) => `${r.fold}:${r.epoch}`).sort(), 'each epoch reported once');
+  }
+});
+
+test('a fold that fails in a worker fails its run with an error naming the worker, run and fold; nothing is half-written', async () => {
+  const root = tmp();
+  const opts = { config: config({ workers: 2 }), method: 'baseline', set, foldOf, resultsDir: root, progress: null } as const;
+  const dir = planRun({ ...opts }).dir;
+  fs.mkdirSync(path.join(dir, RUN_FILES.work), { recursive: true });
+  fs.writeFileSync(path.join(dir, RUN_FILES.work, 'fold-1.ckpt'), 'not a checkpoint');
+  await assert.rejects(runExperiment(opts), /fold worker \d, baseline-plain-synfer-smoke-s1-k2-[0-9a-f]{8} fold 2: .*fold-1\.ckpt/);
+  assert.ok(!fs.existsSync(path.join(dir, RUN_FILES.results)), 'no results table from a failed run');
+  fs.rmSync(path.join(dir, RUN_FILES.work, 'fold-1.ckpt'));
+  assert.equal((await runExperiment(opts)).cached, false, 'the next request trains the run');
   fs.rmSync(root, { recursive: true });
 });
 

@@ -17,6 +17,7 @@ import { disposeBatch, makeBatch } from '../train/batches';
 import { loadCheckpoint } from '../train/checkpoint';
 import { deriveSeed } from '../train/rng';
 import { dataInfo, disposeModel, EpochRow, FoldResult, FoldSplit, reviveRows, trainFold } from '../train/trainer';
+import { foldPool } from './fold-pool';
 import { loadRun, RESULTS_DIR, Row, RUN_FILES, runDirFor, runIdFor, StoredRun, writeCsv, isComplete } from '../results/store';
 import type { Method, MethodModel, OptionValue, RunConfig } from './method';
 import { getMethod } from './methods';
@@ -38,8 +39,13 @@ export interface RunOptions {
   resultsDir?: string;
   /** recompute even when an identical run is stored (default: config.force) */
   force?: boolean;
-  /** called after each epoch's checkpoint; throwing stops the run (tests simulate a kill) */
+  /**
+   * called after each epoch's checkpoint, for progress. In-process (workers=1) throwing stops the run
+   * (tests simulate a kill); with fold workers it only reports
+   */
   onEpoch?: (row: EpochRow) => void;
+  /** copies of a fold's checkpoint to keep, by epoch (file paths, from the fold index) */
+  snapshots?: (fold: number) => Record<number, string>;
   /** null: no progress output */
   progress?: null;
   /** print a line per fold and where results went (command line) */
@@ -95,7 +101,7 @@ export function planRun(opts: Pick<RunOptions, 'config' | 'method' | 'variant' |
 }
 
 /** Runs a method's once-per-run preparation (pretraining stages run as their own cached experiments; --force does not retrain them). */
-async function prepareMethod(method: Method, config: RunConfig, set: FerSet, opts: Pick<RunOptions, 'config' | 'resultsDir' | 'progress' | 'log'>): Promise<unknown> {
+export async function prepareMethod(method: Method, config: RunConfig, set: FerSet, opts: Pick<RunOptions, 'config' | 'resultsDir' | 'progress' | 'log'>): Promise<unknown> {
   if (!method.prepare) return undefined;
   return method.prepare({
     config, data: dataInfo(set),
@@ -107,12 +113,26 @@ async function prepareMethod(method: Method, config: RunConfig, set: FerSet, opt
   });
 }
 
-/** Runs an experiment (all folds), or returns its stored result. */
+/** Runs being trained in this process, by folder: a second request for the same run waits for the first. */
+const inFlight = new Map<string, Promise<RunResult>>();
+
+/**
+ * Runs an experiment (all folds), or returns its stored result. Several may
+ * run at once (e.g. a notebook's variants): their folds share the fold pool.
+ */
 export async function runExperiment(opts: RunOptions): Promise<RunResult> {
-  const log = opts.log ?? (() => undefined);
   const set = opts.set ?? await (require('../data/dataset') as typeof import('../data/dataset')).loadDataset(opts.config);
   checkSet(set);
-  const { method, config, runId, dir } = planRun({ ...opts, set });
+  const plan = planRun({ ...opts, set });
+  const running = inFlight.get(plan.dir);
+  if (running) return running;
+  const run = trainRun(opts, set, plan).finally(() => inFlight.delete(plan.dir));
+  inFlight.set(plan.dir, run);
+  return run;
+}
+
+async function trainRun(opts: RunOptions, set: FerSet, { method, config, runId, dir }: ReturnType<typeof planRun>): Promise<RunResult> {
+  const log = opts.log ?? (() => undefined);
   const force = opts.force ?? opts.config.force;
   const work = path.join(dir, RUN_FILES.work);
   if (isComplete(dir) && !force) {
@@ -131,22 +151,27 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const prepared = await prepareMethod(method, config, set, opts);
 
-  const results: FoldResult[] = [];
-  for (const split of splits) {
+  const pool = foldPool(opts.config);
+  const trainOne = async (split: FoldSplit): Promise<FoldResult> => {
     const doneFile = path.join(work, `fold-${split.fold}.json`);
     if (fs.existsSync(doneFile)) {
       const done = JSON.parse(fs.readFileSync(doneFile, 'utf8')) as FoldResult;
-      results.push({ ...done, rows: reviveRows(done.rows) });
       log(`fold ${split.fold + 1}/${splits.length}: finished earlier, kept`);
-      continue;
+      return { ...done, rows: reviveRows(done.rows) };
     }
-    const result = await trainFold({
-      method, config, set, split, prepared, checkpointFile: path.join(work, `fold-${split.fold}.ckpt`),
-      onEpoch: opts.onEpoch, progress: opts.progress, label: `${runId} fold ${split.fold + 1}/${splits.length}`,
-    });
+    const checkpointFile = path.join(work, `fold-${split.fold}.ckpt`);
+    const snapshots = opts.snapshots?.(split.fold);
+    const label = `${runId} fold ${split.fold + 1}/${splits.length}`;
+    const result = pool
+      ? await pool.train({ base: opts.config, config, split, checkpointFile, snapshots, resultsDir: opts.resultsDir, runId }, set, opts.onEpoch)
+      : await trainFold({ method, config, set, split, prepared, checkpointFile, snapshots, onEpoch: opts.onEpoch, progress: opts.progress, label });
     writeFileAtomic(doneFile, JSON.stringify(result));
-    results.push(result);
-  }
+    if (pool) log(`${label} · done: ${result.rows.length} epochs · test acc ${result.rows[result.rows.length - 1]?.test_acc.toFixed(3)}`);
+    return result;
+  };
+  // with a pool every fold is queued at once; in-process they train in order
+  const results: FoldResult[] = pool ? await Promise.all(splits.map(trainOne)) : [];
+  if (!pool) for (const split of splits) results.push(await trainOne(split));
 
   const rows: Row[] = results.flatMap((r) => r.rows.map((row) => ({ run: runId, method: config.method, variant: config.variant, seed: config.seed, ...row })));
   writeCsv(path.join(dir, RUN_FILES.predictions), results.flatMap((r) => r.predictions.map((p) => ({ ...p }))));

@@ -91,13 +91,9 @@ export async function runSpndlStudy(config: Config, set: FerSet, opts: { variant
     out[variant] = await runExperiment({
       // one progress update per epoch, not per step: fast successive kernel display updates can fail in tslab (EBUSY)
       config, method: 'spndl', variant, set, resultsDir: opts.resultsDir, log: opts.log, progress: null,
-      onEpoch: (row) => {
-        progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${plan.config.totalEpochs} · loss ${row.train_loss.toFixed(3)} · test acc ${row.test_acc.toFixed(3)}`);
-        const pace = paceEnds.indexOf(row.epoch) + 1;
-        if (row.fold === snapshotFold && SNAPSHOT_PACES.includes(pace)) {
-          fs.copyFileSync(path.join(plan.dir, RUN_FILES.work, `fold-${row.fold}.ckpt`), snapshotFile(plan.dir, row.fold, pace));
-        }
-      },
+      onEpoch: (row) => progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${plan.config.totalEpochs} · loss ${row.train_loss.toFixed(3)} · test acc ${row.test_acc.toFixed(3)}`),
+      snapshots: (fold) => (fold === snapshotFold
+        ? Object.fromEntries(SNAPSHOT_PACES.map((pace) => [paceEnds[pace - 1], snapshotFile(plan.dir, fold, pace)])) : {}),
     });
     progress.done(`${variant}: ${out[variant].cached ? 'stored result reused' : 'trained'} (${out[variant].runId})`);
   }

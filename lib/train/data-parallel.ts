@@ -36,6 +36,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { OptimizerSpec, TrainOptimizer } from './optim';
+import { workerScript } from './worker-script';
 
 /** A model builder a worker can call: `require(module)[exportName](...args)` returns a tf.LayersModel (or a promise of one). */
 export interface ModelFactory {
@@ -121,12 +122,6 @@ export function sliceBounds(batch: number, workers: number): [number, number][] 
 }
 
 /** The worker script; from TypeScript sources (tests under tsx) a worker registers tsx's require hook first. */
-function workerScript(): { code: string; eval: boolean } {
-  const file = path.join(__dirname, `data-parallel-worker${path.extname(__filename)}`);
-  if (!file.endsWith('.ts')) return { code: file, eval: false };
-  return { code: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, eval: true };
-}
-
 let flatIds = 0;
 
 interface Pending {
@@ -187,7 +182,7 @@ export class DataParallelTrainer {
         offset += data.length;
       }
       const outputs = Array.from({ length: n }, () => new Float32Array(new SharedArrayBuffer(4 * total)));
-      const script = workerScript();
+      const script = workerScript(__dirname, 'data-parallel-worker');
       const ready: Promise<void>[] = [];
       for (let i = 0; i < n; i++) {
         const init: WorkerInit = { factory: opts.factory, index: i, weights: weights.buffer as SharedArrayBuffer, output: outputs[i].buffer as SharedArrayBuffer };

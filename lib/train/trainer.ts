@@ -108,6 +108,8 @@ export interface TrainFoldOptions {
   checkpointFile?: string;
   /** called after each epoch's checkpoint is written; throwing here stops the run (tests simulate a kill this way) */
   onEpoch?: (row: EpochRow) => void;
+  /** copies of the checkpoint to keep, by epoch (written right after that epoch's checkpoint) */
+  snapshots?: Record<number, string>;
   /** progress output; null for none; defaults to a progress line */
   progress?: { update(text: string): void; done(text?: string): void } | null;
   /** progress prefix, e.g. 'fold 2/5' */
@@ -264,6 +266,11 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
         fold: split.fold, sample, subject: set.subjects[sample], label: testLabels[i], prediction: test.predictions[i], loss: test.losses[i],
       }));
       if (file) await saveCheckpoint(file, { state, parts: model.parts, optimizers: model.optimizers });
+      const snapshot = opts.snapshots?.[epoch];
+      if (snapshot) {
+        if (!file) throw new Error(`a snapshot of epoch ${epoch} (${snapshot}) needs a checkpoint file`);
+        fs.copyFileSync(file, snapshot);
+      }
       progress?.update(`${label}epoch ${epoch}/${config.totalEpochs} · loss ${row.train_loss.toFixed(4)} · train acc ${row.train_acc.toFixed(3)} · test acc ${row.test_acc.toFixed(3)} · ${row.images_per_s.toFixed(0)} img/s`);
       opts.onEpoch?.(row);
     }
