@@ -17,7 +17,7 @@ import { frameRows, readCsvRows, RUN_FILES, type StoredRun } from '../results/st
 import { gatherImages } from '../train/batches';
 import { disposeModel } from '../train/trainer';
 import { linearProbe } from './linear-probe';
-import { pairedDifference, pairedVerdict, type PairedDifference } from './paired';
+import { formatP, formatPaired, pairedDifference, type PairedTest } from './paired';
 import { mean, sampleStd as std } from './stats';
 
 
@@ -43,29 +43,27 @@ export function summarizeAccuracies(runs: StoredRun[], order: string[]) {
   });
 }
 
-/** Paired difference (final %, per seed and fold) of variant a minus b. */
+/** Paired difference (final %, per seed and fold) of variant a minus b, with the shared paired test. */
 const variantDifference = (runs: StoredRun[], a: string, b: string) =>
   pairedDifference(runs.filter((r) => r.config.variant === a), runs.filter((r) => r.config.variant === b));
 
-/** The paper's claims (spec §6 patterns, §10.4) with verdicts computed from our runs. */
-export function ddlClaims(runs: StoredRun[], ddlVariants: string[]) {
-  const out: { claim: string; paper: string; ours: string; holds: string }[] = [];
-  const fmt = (d: PairedDifference) => `${d.mean.toFixed(2)} ± ${d.std.toFixed(2)} pts (n=${d.n})`;
-  const verdict = (d: PairedDifference) => pairedVerdict(d);
+/** One row of a claims table (a type, not an interface, so that showTable takes it as a table row). */
+export type DdlClaim = { claim: string; paper: string; ours: string; p: string; holds: string };
+
+const claimRow = (claim: string, paper: string, d: PairedTest, pairs = 'seed × fold pairs'): DdlClaim =>
+  ({ claim, paper, ours: formatPaired(d, { pairs }), p: formatP(d.p), holds: d.verdict });
+
+/** The paper's claims (Tables 2–4) with verdicts from the shared paired rule over our runs' seeds and folds. */
+export function ddlClaims(runs: StoredRun[], ddlVariants: string[]): DdlClaim[] {
+  const out: DdlClaim[] = [];
   const all = ddlVariants.filter((v) => v.startsWith('ddl-'));
   const best = all[all.length - 1];
-  if (best) {
-    const d = variantDifference(runs, best, 'baseline-mat');
-    out.push({ claim: `${best} beats Baseline_mat (must hold)`, paper: '+0.81 to +4.58 pts (Table 2)', ours: fmt(d), holds: verdict(d) });
-  }
-  for (const v of all.slice(0, -1)) {
-    const d = variantDifference(runs, v, 'baseline-mat');
-    out.push({ claim: `${v} beats Baseline_mat`, paper: 'every DDL variant > Baseline_mat', ours: fmt(d), holds: verdict(d) });
-  }
-  const b = variantDifference(runs, 'baseline-mat', 'baseline');
-  out.push({ claim: 'Baseline_mat beats Baseline', paper: '+1.01 to +3.13 pts', ours: fmt(b), holds: verdict(b) });
+  const vsMat = (v: string) => variantDifference(runs, v, 'baseline-mat');
+  if (best) out.push(claimRow(`${best} beats Baseline_mat (must hold)`, '+0.81 to +4.58 pts (Table 2)', vsMat(best)));
+  for (const v of all.slice(0, -1)) out.push(claimRow(`${v} beats Baseline_mat`, 'every DDL variant > Baseline_mat', vsMat(v)));
+  out.push(claimRow('Baseline_mat beats Baseline', '+1.01 to +3.13 pts', variantDifference(runs, 'baseline-mat', 'baseline')));
   const at = variantDifference(runs, 'baseline-at', 'baseline');
-  if (at.n) out.push({ claim: 'Baseline_at beats Baseline', paper: '+0.46 to +2.78 pts', ours: fmt(at), holds: verdict(at) });
+  if (at.n) out.push(claimRow('Baseline_at beats Baseline', '+0.46 to +2.78 pts', at));
   return out;
 }
 
