@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
 import { identityLeakage, identitySplit } from '../lib/analysis/leakage';
+import { formatP, pairedTest } from '../lib/analysis/paired';
 import { pairedTTest, regularizedIncompleteBeta, studentTCdf, studentTTwoSided } from '../lib/analysis/t-test';
 import * as cmp from '../lib/experiments/comparison';
 import { accuracyByMethodSpec, factorCurvesSpec, leakageSpec } from '../lib/figures/comparison';
@@ -135,12 +136,16 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.ok(run.methods.every((p) => run.runs[p.method].config.totalEpochs === 1 && run.runs[p.method].config.imageSize === 16));
 
   const results = cmp.methodResults(run);
-  assert.equal(results[0].verdict, 'not run');
+  assert.equal(results[0].vsBaseline, null, 'the baseline is not compared with itself');
   for (const r of results.slice(1)) {
-    assert.equal(r.diffs.length, 2);
-    assert.ok(r.diffs.every((d, i) => Math.abs(d - (r.accuracy[i] - results[0].accuracy[i])) < 1e-9), 'differences are per fold');
+    assert.equal(r.vsBaseline!.n, 2);
+    const perFold = r.accuracy.map((a, i) => a - results[0].accuracy[i]);
+    assert.ok(r.vsBaseline!.diffs.every((d, i) => Math.abs(d - perFold[i]) < 1e-9), 'differences are per fold');
     assert.equal(r.macroF1.length, 2);
   }
+  const table = cmp.resultRows(results);
+  assert.equal(table[1]['p (paired t)'], formatP(results[1].vsBaseline!.p), 'the table shows the shared test');
+  assert.equal(table[1]['beats baseline'], results[1].vsBaseline!.verdict);
   const tensors = tf.memory().numTensors;
   const analysis = await cmp.analyseModels(run, config.seed, { resultsDir });
   assert.equal(tf.memory().numTensors, tensors, 'fold models and probes disposed');
@@ -160,20 +165,23 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.ok(index.every((r) => r['paper value'] === null && /^\d+\.\d\d ± \d+\.\d\d$/.test(r.ours)));
 });
 
-test('the verdicts are computed from the numbers', () => {
-  const r = (method: string, label: string, acc: number[], base: number[]): cmp.MethodResult => {
-    const diffs = acc.map((a, i) => a - base[i]);
-    const t = pairedTTest(diffs);
-    const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
-    return { method, label, accuracy: acc, macroF1: acc, diffs, verdict: method === 'baseline' ? 'not run' : mean - t.std > 0 ? 'yes' : 'unclear', t: t.t, p: t.p, wins: diffs.filter((d) => d > 0).length };
-  };
+test('the verdicts are computed from the numbers with the shared paired test', () => {
+  const r = (method: string, label: string, acc: number[], base: number[]): cmp.MethodResult => ({
+    method, label, accuracy: acc, macroF1: acc,
+    vsBaseline: method === 'baseline' ? null : pairedTest(acc.map((a, i) => a - base[i])),
+  });
   const base = [50, 52, 48];
-  const clear = cmp.comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', [60, 63, 58], base)], null, null, null);
-  assert.match(String(clear[0].answer), /^yes: SPNDL/);
-  assert.match(String(clear[2].answer), /^yes: SPNDL/, 'p < 0.05');
-  const noisy = cmp.comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', [60, 40, 55], base)], null, null, null);
-  assert.equal(noisy[0].answer, 'no');
-  assert.match(String(noisy[3].answer), /^no: /);
+  const answers = (acc: number[]) => cmp.comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', acc, base)],
+    null, null, null).map((v) => String(v.answer));
+  const clear = answers([60, 63, 58]);
+  assert.equal(clear[0], 'yes: SPNDL', '+10.3 ± 0.6, p < 0.05');
+  assert.equal(clear[1], 'no', 'not below the baseline');
+  assert.match(clear[3], /^yes: SPNDL/, 'ahead of the runner-up');
+  const noisy = answers([60, 40, 55]);
+  assert.equal(noisy[0], 'no');
+  assert.match(noisy[3], /^unclear: /, 'a lead within the spread');
+  assert.equal(answers([40, 42, 38])[1], 'yes: SPNDL', '10 points below on every fold');
+  assert.equal(answers([50.2, 52.1, 48.1])[2], 'SPNDL', 'a level result: any gain is below a point');
 });
 
 test('face-api reference: class mapping, shapes, unmappable samples counted, a clear error without model files', async () => {

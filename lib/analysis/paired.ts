@@ -136,15 +136,3 @@ export function formatPaired(d: PairedTest, opts: { unit?: string; pairs?: strin
   const tied = d.ties ? `, ${d.ties} tied` : '';
   return `${signed(d.mean, digits)} ± ${d.std.toFixed(digits)} ${unit} (${d.wins}/${d.n} ${pairs} ${better}${tied}, ${test})`;
 }
-
-/** The previous one-standard-deviation summary, kept only until every caller has moved to pairedTest. */
-export const summarizeDifferences = (diffs: number[]) => pairedTest(diffs);
-export type PairedDifference = PairedTest;
-
-/** The previous rule (mean beats the margin by more than one standard deviation), kept only until every caller has moved. */
-export function pairedVerdict(d: PairedTest, margin = 0): Verdict {
-  if (!d.n) return 'not run';
-  if (d.mean - d.std > margin) return 'yes';
-  if (d.mean + d.std < margin) return 'no';
-  return 'unclear';
-}
