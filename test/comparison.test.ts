@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
-import { identityLeakage, identitySplit } from '../lib/analysis/leakage';
+import { identityLeakage, identitySplit, principalProjection } from '../lib/analysis/leakage';
 import { formatP, pairedTest } from '../lib/analysis/paired';
 import { pairedTTest, regularizedIncompleteBeta, studentTCdf, studentTTwoSided } from '../lib/analysis/t-test';
 import * as cmp from '../lib/experiments/comparison';
@@ -99,6 +99,46 @@ test('the leakage probe recovers identity from features that encode it, and not 
   assert.throws(() => identityLeakage(id.features, id.dim, id.samples.subarray(0, 10), id.subjects, split), /feature values for 10 rows/);
 });
 
+test('features of different sizes are probed in one size: a PCA fitted on the probe\'s training rows', () => {
+  // 40 rows in 12-d: large variance along two oblique directions, little elsewhere
+  const n = 40, dim = 12;
+  let x = 7;
+  const noise = () => ((x = (x * 16807) % 2147483647) / 2147483647 - 0.5) * 0.02;
+  const u = Array.from({ length: dim }, (_, j) => (j % 2 ? 1 : -1) / Math.sqrt(dim));
+  const v = Array.from({ length: dim }, (_, j) => (j < 6 ? 1 : 0) / Math.sqrt(6));
+  const features = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < dim; j++) features[i * dim + j] = 3 * Math.sin(i) * u[j] + 2 * Math.cos(3 * i) * v[j] + noise();
+  }
+  const fit = Array.from({ length: 30 }, (_, i) => i);
+  const p = principalProjection(features, dim, fit, 2);
+  assert.equal(p.length, n * 2);
+  const sumSq = (a: Float32Array, w: number, rows: number[]) => rows.reduce((s, i) => {
+    for (let j = 0; j < w; j++) s += a[i * w + j] ** 2;
+    return s;
+  }, 0);
+  const mean = (j: number) => fit.reduce((s, i) => s + features[i * dim + j], 0) / fit.length;
+  const centred = Float32Array.from(features, (f, k) => f - mean(k % dim));
+  assert.ok(sumSq(p, 2, fit) / sumSq(centred, dim, fit) > 0.999, 'two components keep the two planted directions\' variance');
+  assert.deepEqual(principalProjection(features, dim, fit, 2), p, 'deterministic');
+  const moved = Float32Array.from(features);
+  moved.fill(5, 35 * dim, 36 * dim);
+  const q = principalProjection(moved, dim, fit, 2);
+  assert.deepEqual(q.subarray(0, 70), p.subarray(0, 70), 'rows outside the fit do not move the directions');
+  const wide = principalProjection(features, dim, [0, 1, 2, 3], 6);
+  assert.ok(wide.every(Number.isFinite), 'more directions asked than 4 rows span: the extra ones are zero, not noise');
+  assert.ok(Array.from({ length: n }, (_, i) => wide[i * 6 + 5]).every((c) => Math.abs(c) < 1e-6));
+  assert.throws(() => principalProjection(features, dim, fit, 13), /k=13/);
+
+  const id = toyFeatures('identity');
+  const split = identitySplit(id.samples, id.subjects, id.labels, 3);
+  const probed = identityLeakage(id.features, id.dim, id.samples, id.subjects, split, { dimension: 6 });
+  assert.equal(probed.dim, 6);
+  assert.ok(probed.accuracy > 0.9, `identity in 6 principal directions of a one-hot-per-subject feature: ${probed.accuracy}`);
+  const asIs = identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
+  assert.equal(asIs.dim, id.dim, 'without a dimension: the feature as it is');
+});
+
 const config = loadConfig({ FER_PROFILE: 'smoke' }, { comparisonMethods: 'baseline,spndl,gndl', comparisonEpochs: 1, comparisonFolds: 2, comparisonImageSize: 16 });
 
 test('every method of the comparison gets the same data, folds, image size and epochs', () => {
@@ -153,6 +193,9 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.ok(analysis.parameters.gndl > analysis.parameters.baseline, 'GNDL adds the NFG to the shared backbone');
   assert.equal(analysis.parameters.spndl, analysis.parameters.baseline, 'SPNDL: the same backbone and classifier');
   assert.equal(analysis.leakage.length, 4 * 2, 'pixels + 3 methods, 2 folds');
+  const smallest = Math.min(...analysis.leakage.filter((r) => r.method !== 'pixels').map((r) => r.dim));
+  assert.ok(analysis.leakage.every((r) => r.probeDim === smallest), 'every feature, pixels included, probed in the smallest one\'s size');
+  assert.ok(analysis.leakage.some((r) => r.dim > smallest), 'the wider features were projected');
   assert.ok(analysis.leakage.every((r) => r.accuracy >= 0 && r.accuracy <= 1 && r.chance === 1 / 3));
   assert.equal((await cmp.analyseModels(run, config.seed, { resultsDir })).cached, true);
   assert.equal(cmp.setupRows(run, analysis).length, 3);
