@@ -13,7 +13,8 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
-import { identityLeakage, identitySplit } from '../lib/analysis/leakage';
+import { identityLeakage, identitySplit, principalProjection } from '../lib/analysis/leakage';
+import { formatP, pairedTest } from '../lib/analysis/paired';
 import { pairedTTest, regularizedIncompleteBeta, studentTCdf, studentTTwoSided } from '../lib/analysis/t-test';
 import * as cmp from '../lib/experiments/comparison';
 import { accuracyByMethodSpec, factorCurvesSpec, leakageSpec } from '../lib/figures/comparison';
@@ -98,6 +99,46 @@ test('the leakage probe recovers identity from features that encode it, and not 
   assert.throws(() => identityLeakage(id.features, id.dim, id.samples.subarray(0, 10), id.subjects, split), /feature values for 10 rows/);
 });
 
+test('features of different sizes are probed in one size: a PCA fitted on the probe\'s training rows', () => {
+  // 40 rows in 12-d: large variance along two oblique directions, little elsewhere
+  const n = 40, dim = 12;
+  let x = 7;
+  const noise = () => ((x = (x * 16807) % 2147483647) / 2147483647 - 0.5) * 0.02;
+  const u = Array.from({ length: dim }, (_, j) => (j % 2 ? 1 : -1) / Math.sqrt(dim));
+  const v = Array.from({ length: dim }, (_, j) => (j < 6 ? 1 : 0) / Math.sqrt(6));
+  const features = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < dim; j++) features[i * dim + j] = 3 * Math.sin(i) * u[j] + 2 * Math.cos(3 * i) * v[j] + noise();
+  }
+  const fit = Array.from({ length: 30 }, (_, i) => i);
+  const p = principalProjection(features, dim, fit, 2);
+  assert.equal(p.length, n * 2);
+  const sumSq = (a: Float32Array, w: number, rows: number[]) => rows.reduce((s, i) => {
+    for (let j = 0; j < w; j++) s += a[i * w + j] ** 2;
+    return s;
+  }, 0);
+  const mean = (j: number) => fit.reduce((s, i) => s + features[i * dim + j], 0) / fit.length;
+  const centred = Float32Array.from(features, (f, k) => f - mean(k % dim));
+  assert.ok(sumSq(p, 2, fit) / sumSq(centred, dim, fit) > 0.999, 'two components keep the two planted directions\' variance');
+  assert.deepEqual(principalProjection(features, dim, fit, 2), p, 'deterministic');
+  const moved = Float32Array.from(features);
+  moved.fill(5, 35 * dim, 36 * dim);
+  const q = principalProjection(moved, dim, fit, 2);
+  assert.deepEqual(q.subarray(0, 70), p.subarray(0, 70), 'rows outside the fit do not move the directions');
+  const wide = principalProjection(features, dim, [0, 1, 2, 3], 6);
+  assert.ok(wide.every(Number.isFinite), 'more directions asked than 4 rows span: the extra ones are zero, not noise');
+  assert.ok(Array.from({ length: n }, (_, i) => wide[i * 6 + 5]).every((c) => Math.abs(c) < 1e-6));
+  assert.throws(() => principalProjection(features, dim, fit, 13), /k=13/);
+
+  const id = toyFeatures('identity');
+  const split = identitySplit(id.samples, id.subjects, id.labels, 3);
+  const probed = identityLeakage(id.features, id.dim, id.samples, id.subjects, split, { dimension: 6 });
+  assert.equal(probed.dim, 6);
+  assert.ok(probed.accuracy > 0.9, `identity in 6 principal directions of a one-hot-per-subject feature: ${probed.accuracy}`);
+  const asIs = identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
+  assert.equal(asIs.dim, id.dim, 'without a dimension: the feature as it is');
+});
+
 const config = loadConfig({ FER_PROFILE: 'smoke' }, { comparisonMethods: 'baseline,spndl,gndl', comparisonEpochs: 1, comparisonFolds: 2, comparisonImageSize: 16 });
 
 test('every method of the comparison gets the same data, folds, image size and epochs', () => {
@@ -135,12 +176,16 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.ok(run.methods.every((p) => run.runs[p.method].config.totalEpochs === 1 && run.runs[p.method].config.imageSize === 16));
 
   const results = cmp.methodResults(run);
-  assert.equal(results[0].verdict, 'not run');
+  assert.equal(results[0].vsBaseline, null, 'the baseline is not compared with itself');
   for (const r of results.slice(1)) {
-    assert.equal(r.diffs.length, 2);
-    assert.ok(r.diffs.every((d, i) => Math.abs(d - (r.accuracy[i] - results[0].accuracy[i])) < 1e-9), 'differences are per fold');
+    assert.equal(r.vsBaseline!.n, 2);
+    const perFold = r.accuracy.map((a, i) => a - results[0].accuracy[i]);
+    assert.ok(r.vsBaseline!.diffs.every((d, i) => Math.abs(d - perFold[i]) < 1e-9), 'differences are per fold');
     assert.equal(r.macroF1.length, 2);
   }
+  const table = cmp.resultRows(results);
+  assert.equal(table[1]['p (paired t)'], formatP(results[1].vsBaseline!.p), 'the table shows the shared test');
+  assert.equal(table[1]['beats baseline'], results[1].vsBaseline!.verdict);
   const tensors = tf.memory().numTensors;
   const analysis = await cmp.analyseModels(run, config.seed, { resultsDir });
   assert.equal(tf.memory().numTensors, tensors, 'fold models and probes disposed');
@@ -148,6 +193,9 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.ok(analysis.parameters.gndl > analysis.parameters.baseline, 'GNDL adds the NFG to the shared backbone');
   assert.equal(analysis.parameters.spndl, analysis.parameters.baseline, 'SPNDL: the same backbone and classifier');
   assert.equal(analysis.leakage.length, 4 * 2, 'pixels + 3 methods, 2 folds');
+  const smallest = Math.min(...analysis.leakage.filter((r) => r.method !== 'pixels').map((r) => r.dim));
+  assert.ok(analysis.leakage.every((r) => r.probeDim === smallest), 'every feature, pixels included, probed in the smallest one\'s size');
+  assert.ok(analysis.leakage.some((r) => r.dim > smallest), 'the wider features were projected');
   assert.ok(analysis.leakage.every((r) => r.accuracy >= 0 && r.accuracy <= 1 && r.chance === 1 / 3));
   assert.equal((await cmp.analyseModels(run, config.seed, { resultsDir })).cached, true);
   assert.equal(cmp.setupRows(run, analysis).length, 3);
@@ -160,20 +208,23 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.ok(index.every((r) => r['paper value'] === null && /^\d+\.\d\d ± \d+\.\d\d$/.test(r.ours)));
 });
 
-test('the verdicts are computed from the numbers', () => {
-  const r = (method: string, label: string, acc: number[], base: number[]): cmp.MethodResult => {
-    const diffs = acc.map((a, i) => a - base[i]);
-    const t = pairedTTest(diffs);
-    const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
-    return { method, label, accuracy: acc, macroF1: acc, diffs, verdict: method === 'baseline' ? 'not run' : mean - t.std > 0 ? 'yes' : 'unclear', t: t.t, p: t.p, wins: diffs.filter((d) => d > 0).length };
-  };
+test('the verdicts are computed from the numbers with the shared paired test', () => {
+  const r = (method: string, label: string, acc: number[], base: number[]): cmp.MethodResult => ({
+    method, label, accuracy: acc, macroF1: acc,
+    vsBaseline: method === 'baseline' ? null : pairedTest(acc.map((a, i) => a - base[i])),
+  });
   const base = [50, 52, 48];
-  const clear = cmp.comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', [60, 63, 58], base)], null, null, null);
-  assert.match(String(clear[0].answer), /^yes: SPNDL/);
-  assert.match(String(clear[2].answer), /^yes: SPNDL/, 'p < 0.05');
-  const noisy = cmp.comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', [60, 40, 55], base)], null, null, null);
-  assert.equal(noisy[0].answer, 'no');
-  assert.match(String(noisy[3].answer), /^no: /);
+  const answers = (acc: number[]) => cmp.comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', acc, base)],
+    null, null, null).map((v) => String(v.answer));
+  const clear = answers([60, 63, 58]);
+  assert.equal(clear[0], 'yes: SPNDL', '+10.3 ± 0.6, p < 0.05');
+  assert.equal(clear[1], 'no', 'not below the baseline');
+  assert.match(clear[3], /^yes: SPNDL/, 'ahead of the runner-up');
+  const noisy = answers([60, 40, 55]);
+  assert.equal(noisy[0], 'no');
+  assert.match(noisy[3], /^unclear: /, 'a lead within the spread');
+  assert.equal(answers([40, 42, 38])[1], 'yes: SPNDL', '10 points below on every fold');
+  assert.equal(answers([50.2, 52.1, 48.1])[2], 'SPNDL', 'a level result: any gain is below a point');
 });
 
 test('face-api reference: class mapping, shapes, unmappable samples counted, a clear error without model files', async () => {

@@ -22,6 +22,9 @@ import { paperTable } from '../lib/results/paper-tables';
 import { linkedVariants } from '../lib/results/paper-tables';
 import { frameRows, type StoredRun } from '../lib/results/store';
 import { hardSampleGrid, hardSamples } from '../lib/figures/gndl';
+import { pairedDifference } from '../lib/analysis/paired';
+import { claimVerdicts, confoundGainDifferences } from '../lib/experiments/gndl-study';
+import type { FerSet } from '../lib/data/dataset';
 import * as dfd from 'danfojs-node';
 import { disposeBatch, makeBatch } from '../lib/train/batches';
 import { rng } from '../lib/data/random';
@@ -74,6 +77,33 @@ test('L_neu: mean, sum over dims and sum differ by the expected factors', () => 
   assert.equal(neutralLoss(a, b, 'l1', 'sum').dataSync()[0], 10);
   assert.equal(neutralLoss(a, b, 'l2').dataSync()[0], 30 / 8);
   tf.dispose([a, b]);
+});
+
+test('GNDL claims: claim 1 takes the shared paired test; claim 5 pairs the high − low confound gain per fold', () => {
+  // 2 folds, each with one high- and one low-confound subject of 4 test faces; GNDL gains on the high one in both folds
+  const subjects = ['h0', 'l0', 'h1', 'l1'];
+  const set = {
+    subjects: subjects.flatMap((s) => Array(4).fill(s)),
+    rows: subjects.flatMap((s) => Array(4).fill({ confound: s[0] === 'h' ? 2 : 0 })),
+  } as unknown as FerSet;
+  const run = (variant: string, right: (subject: string, i: number) => boolean) => {
+    const preds = set.subjects.map((subject, sample) =>
+      ({ fold: Number(subject[1]), sample, subject, label: 0, prediction: right(subject, sample % 4) ? 0 : 1 }));
+    const acc = [0, 1].map((fold) => preds.filter((p) => p.fold === fold && p.prediction === 0).length / 8);
+    return {
+      runId: variant, config: { seed: 1, variant, options: {} }, predictions: new dfd.DataFrame(preds),
+      results: new dfd.DataFrame(acc.map((test_acc, fold) => ({ fold, epoch: 1, test_acc }))),
+    } as unknown as StoredRun;
+  };
+  const baseline = run('baseline', (_, i) => i < 2);
+  const gndl = run('gndl', (s, i) => (s[0] === 'h' ? i < 3 + Number(s[1]) : i < 2));
+  assert.deepEqual(confoundGainDifferences(baseline, gndl, set), [25, 50], 'high-confound gain minus low-confound gain, points');
+  const claims = claimVerdicts({ baseline, gndl }, null, set);
+  const c1 = claims.find((c) => String(c.claim).startsWith('1.'))!, c5 = claims.find((c) => String(c.claim).startsWith('5.'))!;
+  assert.equal(c1.holds, pairedDifference(gndl, baseline).verdict);
+  assert.match(String(c1.ours), /^\+18\.8 ± 8\.8 pts \(2\/2 folds better, p = 0\.205\); McNemar b01 3 vs b10 0$/);
+  assert.equal(c5.holds, 'unclear', 'two folds of +25 and +50: no significance on one degree of freedom');
+  assert.match(String(c5.ours), /^high − low gain per fold \+37\.5 ± 17\.7 pts \(2\/2 folds better/);
 });
 
 test('stopGradient passes values and blocks gradients', () => {

@@ -286,7 +286,7 @@ test('sweeps: λ and slope runs from the settings; λ = 1 and slope 0.1 are the 
   assert.throws(() => idfermSweepRuns(loadConfig({ FER_PROFILE: 'smoke' }, { idfermSlopes: '0.1,x' })), /idfermSlopes/);
 });
 
-test('verdicts say "yes" only when the paired difference clears its margin by more than its spread', async () => {
+test('verdicts come from the shared paired test; "at least matches within 0.5" fails only on a clear loss', async () => {
   const { idfermVerdicts } = await import('../lib/experiments/idferm-report');
   const summary = (variant: string, accs: number[]) =>
     ({ variant, accs, mean: accs.reduce((a, b) => a + b, 0) / accs.length, evalsPerQuery: 2 }) as never;
@@ -295,6 +295,8 @@ test('verdicts say "yes" only when the paired difference clears its margin by mo
   assert.equal(verdict([15, 18, 12], [14, 14, 16]), 'unclear', 'mean +0.33, spread 2.5: shows nothing');
   assert.equal(verdict([60, 61, 62], [58, 59, 60]), 'yes');
   assert.equal(verdict([50, 51, 52], [55, 56, 57]), 'no');
+  assert.equal(verdict([60, 61, 62], [60.1, 61.2, 62.1]), 'yes', '0.13 points worse on every fold: within the 0.5 allowed');
+  assert.equal(verdict([60, 61, 63], [60, 61, 62]), 'unclear', 'a small gain is no loss, but not resolved either');
 });
 
 test('runSummary: under the learning-rate rule it reports each fold\'s best-validation epoch and that epoch\'s test accuracy; without it, null', () => {

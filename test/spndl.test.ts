@@ -10,7 +10,9 @@ import type { Backbone } from '../lib/models/backbones';
 import { neutralDisentangled, pairedForward, pairedNdf } from '../lib/models/paired';
 import { buildSpndlNet } from '../lib/models/spndl';
 import { getMethod } from '../lib/experiments/methods';
-import { pairedDifference } from '../lib/analysis/paired';
+import { formatP, pairedDifference } from '../lib/analysis/paired';
+import { paceAccuracySpec, trainLossSpec } from '../lib/figures/spndl';
+import { specToSvg } from '../lib/figures/render';
 import { claimVerdicts, exclusionRows, ndfEmbedding, paperComparison, runSpndlStudy, snapshotFile, spndlConfig, spndlScaleConfig, variantSummary } from '../lib/experiments/spndl-study';
 import { frameRows } from '../lib/results/store';
 import { linkedVariants } from '../lib/results/paper-tables';
@@ -148,10 +150,13 @@ test('a tiny study: class-wise SPL selects ceil(rho·n_k) per class and all at t
   const summary = variantSummary(runs);
   assert.equal(summary.length, 2);
   assert.equal(summary[1]['test samples'], set.labels.length);
-  assert.deepEqual(pairedDifference(runs.spndl, runs.spndl), { mean: 0, std: 0, n: 2, wins: 0 });
+  const self = pairedDifference(runs.spndl, runs.spndl);
+  assert.deepEqual([self.mean, self.std, self.n, self.wins, self.ties, self.verdict], [0, 0, 2, 0, 2, 'no'], 'itself: no gain');
   const verdicts = claimVerdicts(runs, set);
-  assert.ok(verdicts.some((v) => /SPNDL beats the baseline/.test(String(v.claim))));
-  assert.ok(verdicts.every((v) => ['yes', 'no', 'unclear'].includes(String(v.holds))));
+  const beats = verdicts.find((v) => /SPNDL beats the baseline/.test(String(v.claim)))!;
+  const d = pairedDifference(runs.spndl, runs.baseline);
+  assert.deepEqual([beats.holds, beats.p], [d.verdict, formatP(d.p)], 'verdict and p of the shared paired test');
+  assert.ok(verdicts.every((v) => ['yes', 'no', 'unclear'].includes(String(v.holds)) && typeof v.p === 'string'));
   const cmp = paperComparison('spndl.table4', runs, config);
   assert.ok(cmp.some((c) => c.variant === 'spndl' && c.paperValue === 99.69 && c.sameData === false));
   assert.equal(exclusionRows(runs.spndl, set).find((r) => r.fold === 0 && r.pace === 6)!.excluded, 0);
@@ -159,6 +164,21 @@ test('a tiny study: class-wise SPL selects ceil(rho·n_k) per class and all at t
   assert.deepEqual([...new Set(emb.points.map((p) => p.pace))], ['start of pace 2', 'start of pace 5']);
   assert.ok(emb.points.every((p) => Number.isFinite(p.x as number) && Number.isFinite(p.y as number)));
   fs.rmSync(root, { recursive: true });
+});
+
+test('Figs. 5 and 6 dash the runs with SPL, and their legend draws each dash as a line, not a dot', async () => {
+  const rows = ['with SPL', 'without SPL'].flatMap((spl) => [1, 2].map((pace) => ({
+    variant: spl === 'with SPL' ? 'SPNDL' : 'NDF only', spl, fold: 0, pace, epoch: pace, test_acc: 20 + pace, train_loss: 1 / pace,
+  })));
+  for (const spec of [paceAccuracySpec(rows), trainLossSpec(rows, [1, 1])]) {
+    const svg = await specToSvg(spec);
+    const symbol = /role-legend-symbol"[^>]*><path[^>]*d="([^"]*)"[^>]*stroke-dasharray="([^"]*)"[^>]*>[\s\S]*?<text[^>]*>([^<]*)</g;
+    const legend = [...svg.matchAll(symbol)].map((m) => ({ path: m[1], dash: m[2], label: m[3] }));
+    assert.deepEqual(legend.map((l) => [l.label, l.dash]), [['without SPL', '1,0'], ['with SPL', '6,3']]);
+    assert.ok(legend.every((l) => /^M-?[\d.]+,0L[\d.]+,0$/.test(l.path) && !l.path.includes('A')), 'a horizontal stroke, not a circle');
+    const lines = [...svg.matchAll(/mark-line[\s\S]*?<\/g>/g)].map((m) => m[0]);
+    assert.ok(lines.some((l) => l.includes('stroke-dasharray="6,3"')), 'the SPL line itself is dashed');
+  }
 });
 
 test('the larger-scale check changes only the subject count and epochs, and is off for real data or 0 subjects', () => {

@@ -2,8 +2,8 @@
  * What notebook 05 shows from stored DDL runs: accuracy per variant (final
  * and best epoch, over seeds and folds), attention maps of S_e over sample
  * faces (heat map blended over the crop), a linear-probe leakage table
- * (disturbance labels predicted from f^e) and the paper's claims checked
- * against our numbers.
+ * (disturbance labels predicted from f^e, on every fold) and the paper's
+ * claims checked against our numbers with the shared paired test.
  * @see notebooks/05-ddl.ipynb
  */
 import * as path from 'path';
@@ -11,13 +11,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { FerSet } from '../data/dataset';
 import { imageGrid, type Pixels } from '../data/grid';
 import { cropBatch, type DdlModel } from '../experiments/ddl';
-import { extractFeatures, loadFoldModel } from '../experiments/runner';
+import { extractFeatures, foldSplits, loadFoldModel } from '../experiments/runner';
 import { factorLabels, FACTOR_NAMES, type Factor } from '../models/ddl/dfem';
 import { frameRows, readCsvRows, RUN_FILES, type StoredRun } from '../results/store';
 import { gatherImages } from '../train/batches';
 import { disposeModel } from '../train/trainer';
 import { linearProbe } from './linear-probe';
-import { pairedDifference, pairedVerdict, type PairedDifference } from './paired';
+import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from './paired';
 import { mean, sampleStd as std } from './stats';
 
 
@@ -43,29 +43,27 @@ export function summarizeAccuracies(runs: StoredRun[], order: string[]) {
   });
 }
 
-/** Paired difference (final %, per seed and fold) of variant a minus b. */
+/** Paired difference (final %, per seed and fold) of variant a minus b, with the shared paired test. */
 const variantDifference = (runs: StoredRun[], a: string, b: string) =>
   pairedDifference(runs.filter((r) => r.config.variant === a), runs.filter((r) => r.config.variant === b));
 
-/** The paper's claims (spec §6 patterns, §10.4) with verdicts computed from our runs. */
-export function ddlClaims(runs: StoredRun[], ddlVariants: string[]) {
-  const out: { claim: string; paper: string; ours: string; holds: string }[] = [];
-  const fmt = (d: PairedDifference) => `${d.mean.toFixed(2)} ± ${d.std.toFixed(2)} pts (n=${d.n})`;
-  const verdict = (d: PairedDifference) => pairedVerdict(d);
+/** One row of a claims table (a type, not an interface, so that showTable takes it as a table row). */
+export type DdlClaim = { claim: string; paper: string; ours: string; p: string; holds: string };
+
+const claimRow = (claim: string, paper: string, d: PairedTest, pairs = 'seed × fold pairs'): DdlClaim =>
+  ({ claim, paper, ours: formatPaired(d, { pairs }), p: formatP(d.p), holds: d.verdict });
+
+/** The paper's claims (Tables 2–4) with verdicts from the shared paired rule over our runs' seeds and folds. */
+export function ddlClaims(runs: StoredRun[], ddlVariants: string[]): DdlClaim[] {
+  const out: DdlClaim[] = [];
   const all = ddlVariants.filter((v) => v.startsWith('ddl-'));
   const best = all[all.length - 1];
-  if (best) {
-    const d = variantDifference(runs, best, 'baseline-mat');
-    out.push({ claim: `${best} beats Baseline_mat (must hold)`, paper: '+0.81 to +4.58 pts (Table 2)', ours: fmt(d), holds: verdict(d) });
-  }
-  for (const v of all.slice(0, -1)) {
-    const d = variantDifference(runs, v, 'baseline-mat');
-    out.push({ claim: `${v} beats Baseline_mat`, paper: 'every DDL variant > Baseline_mat', ours: fmt(d), holds: verdict(d) });
-  }
-  const b = variantDifference(runs, 'baseline-mat', 'baseline');
-  out.push({ claim: 'Baseline_mat beats Baseline', paper: '+1.01 to +3.13 pts', ours: fmt(b), holds: verdict(b) });
+  const vsMat = (v: string) => variantDifference(runs, v, 'baseline-mat');
+  if (best) out.push(claimRow(`${best} beats Baseline_mat (must hold)`, '+0.81 to +4.58 pts (Table 2)', vsMat(best)));
+  for (const v of all.slice(0, -1)) out.push(claimRow(`${v} beats Baseline_mat`, 'every DDL variant > Baseline_mat', vsMat(v)));
+  out.push(claimRow('Baseline_mat beats Baseline', '+1.01 to +3.13 pts', variantDifference(runs, 'baseline-mat', 'baseline')));
   const at = variantDifference(runs, 'baseline-at', 'baseline');
-  if (at.n) out.push({ claim: 'Baseline_at beats Baseline', paper: '+0.46 to +2.78 pts', ours: fmt(at), holds: verdict(at) });
+  if (at.n) out.push(claimRow('Baseline_at beats Baseline', '+0.46 to +2.78 pts', at));
   return out;
 }
 
@@ -147,27 +145,65 @@ export async function attentionFigure(run: StoredRun, set: FerSet, samples: numb
   }
 }
 
+/** One linear-probe result: how well a disturbance factor is read from one feature of one fold's model. */
+export type ProbeRow = {
+  variant: string;
+  seed: number;
+  fold: number;
+  feature: string;
+  factor: string;
+  classes: number;
+  /** test accuracy of the probe and the majority-class share it must beat, in % */
+  probeAcc: number;
+  chance: number;
+};
+
 /**
- * Leakage: a linear probe per disturbance factor on fold 0's frozen f^e
- * (trained on the fold's training samples, scored on its test samples).
+ * Leakage: a linear probe per disturbance factor on the frozen features of
+ * every fold's model (trained on the fold's training samples, scored on its
+ * test samples), so that two variants can be compared fold by fold.
  * Identity is left out: test subjects are unseen, so it cannot be probed here.
  */
-export async function leakageProbe(run: StoredRun, set: FerSet, factors: Factor[], resultsDir?: string) {
-  const folds = readCsvRows(path.join(run.dir, RUN_FILES.folds));
-  const train = folds.filter((r) => Number(r.fold) !== 0).map((r) => Number(r.sample));
-  const test = folds.filter((r) => Number(r.fold) === 0).map((r) => Number(r.sample));
+export async function leakageProbe(run: StoredRun, set: FerSet, factors: Factor[], resultsDir?: string): Promise<ProbeRow[]> {
+  const rows: ProbeRow[] = [];
+  if (!factors.length) return rows;
+  const foldOf = readCsvRows(path.join(run.dir, RUN_FILES.folds))
+    .sort((a, b) => Number(a.sample) - Number(b.sample)).map((r) => Number(r.fold));
   const all = Int32Array.from(set.labels.keys());
-  const model = await loadFoldModel(run, 0, set, resultsDir);
-  try {
-    const feats = extractFeatures(model, set, all, false);
-    return Object.entries(feats).flatMap(([name, f]) => factors.map((factor) => {
-      const labels = factorLabels(set.rows, factor);
-      const r = linearProbe(f.data, f.dim, labels.labels, train, test);
-      return { variant: run.config.variant, feature: name, factor: FACTOR_NAMES[factor], classes: r.classes, probeAcc: 100 * r.testAccuracy, chance: 100 * r.chance };
-    }));
-  } finally {
-    disposeModel(model);
+  for (const { fold, train, test } of foldSplits(foldOf)) {
+    const model = await loadFoldModel(run, fold, set, resultsDir);
+    try {
+      const feats = extractFeatures(model, set, all, false);
+      for (const [feature, f] of Object.entries(feats)) for (const factor of factors) {
+        const r = linearProbe(f.data, f.dim, factorLabels(set.rows, factor).labels, train, test);
+        rows.push({
+          variant: run.config.variant, seed: run.config.seed, fold, feature, factor: FACTOR_NAMES[factor], classes: r.classes,
+          probeAcc: 100 * r.testAccuracy, chance: 100 * r.chance,
+        });
+      }
+    } finally {
+      disposeModel(model);
+    }
   }
+  return rows;
+}
+
+/**
+ * Is `variant`'s expression feature f^e less leaky than `reference`'s? Pairs their probe rows per (seed, fold,
+ * factor) and tests (reference − variant) of probe accuracy above chance, in points, with the shared rule:
+ * 'yes' when the variant's f^e is read significantly worse. The factors of one fold share a model, so their
+ * pairs are not independent: the p-value is optimistic by as much as the factors agree.
+ */
+export function leakageClaim(rows: ProbeRow[], reference: string, variant: string): DdlClaim {
+  const leak = (v: string) => new Map(rows.filter((r) => r.variant === v && r.feature === 'fe')
+    .map((r) => [`${r.seed}:${r.fold}:${r.factor}`, r.probeAcc - r.chance]));
+  const ref = leak(reference), mine = leak(variant);
+  const d = pairedTest([...ref].filter(([k]) => mine.has(k)).map(([k, x]) => x - mine.get(k)!));
+  const mean = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / m.size;
+  const claim = claimRow(`${variant}'s f^e carries less disturbance than ${reference}'s (linear probe)`,
+    'S_d takes the disturbance out of the expression features (§3.1, §3.4; not measured)', d, 'seed × fold × factor pairs');
+  if (!d.n) return claim;
+  return { ...claim, ours: `${claim.ours}; probe − chance: ${reference} ${mean(ref).toFixed(1)}, ${variant} ${mean(mine).toFixed(1)} pts` };
 }
 
 /**

@@ -73,6 +73,25 @@ export function studentTCdf(t: number, df: number): number {
   return t >= 0 ? 1 - tail : tail;
 }
 
+/**
+ * The t with P(T ≤ t) = `prob` under Student's t with `df` degrees of freedom, by bisection on studentTCdf
+ * (monotone, so 200 halvings of a bracket that doubles until it holds the root pin t to the last bit).
+ */
+export function studentTQuantile(prob: number, df: number): number {
+  if (!(prob > 0 && prob < 1)) throw new Error(`Student t quantile: prob=${prob} must lie in (0, 1)`);
+  if (prob === 0.5) return 0;
+  let hi = 1;
+  while (studentTCdf(hi, df) < Math.max(prob, 1 - prob)) hi *= 2;
+  let lo = 0;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < Math.max(prob, 1 - prob)) lo = mid;
+    else hi = mid;
+  }
+  const t = (lo + hi) / 2;
+  return prob > 0.5 ? t : -t;
+}
+
 export interface TTest {
   /** pairs */
   n: number;

@@ -13,7 +13,9 @@
  * factor grows (identity confound, pose range, illumination), the others at
  * the main comparison's values. The model analysis reloads every fold model:
  * parameter count and the identity leakage of its expression features
- * (../analysis/leakage.ts), stored under data/results/comparison/.
+ * (../analysis/leakage.ts), every feature projected to one common dimension,
+ * stored under data/results/comparison/. Every comparison with the baseline
+ * (and every verdict) comes from the shared paired test (../analysis/paired.ts).
  * @see notebooks/06-comparison.ipynb
  */
 import { createHash } from 'crypto';
@@ -23,9 +25,8 @@ import type { Config } from '../config';
 import { loadDataset, type FerSet } from '../data/dataset';
 import { writeFileAtomic } from '../data/manifest';
 import { identityLeakage, identitySplit } from '../analysis/leakage';
-import { pairedDifference, pairedVerdict, summarizeDifferences, type Verdict } from '../analysis/paired';
+import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
 import { meanStd } from '../analysis/stats';
-import { pairedTTest } from '../analysis/t-test';
 import { loadFaceApiExpression, scoreFaceApi, type FaceApiScore } from '../models/face-api-expression';
 import { progressLine } from '../notebook/display';
 import { comparisonBenchFile, comparisonIndexFile } from '../results/index-report';
@@ -292,42 +293,37 @@ export interface MethodResult {
   /** per fold, % */
   accuracy: number[];
   macroF1: number[];
-  /** method − baseline, percentage points, per fold */
-  diffs: number[];
-  verdict: Verdict;
-  t: number;
-  p: number;
-  wins: number;
+  /** method − baseline per fold (percentage points) with the shared paired test; null for the baseline itself */
+  vsBaseline: PairedTest | null;
 }
 
-/** Per method: fold accuracies and macro-F1, the paired difference to the baseline (the shared rule) and the paired t-test. */
+/** Per method: fold accuracies and macro-F1, and the paired test of its difference to the baseline. */
 export function methodResults(cmp: Comparison): MethodResult[] {
   const base = cmp.runs.baseline;
   if (!base) throw new Error('comparison: the baseline run is missing');
-  const baseAcc = new Map(finalAccuracies(base).map((a) => [a.fold, 100 * a.test_acc]));
   return cmp.methods.filter((p) => cmp.runs[p.method]).map((p) => {
     const run = cmp.runs[p.method];
-    const diffs = finalAccuracies(run).filter((a) => baseAcc.has(a.fold)).map((a) => 100 * a.test_acc - baseAcc.get(a.fold)!);
-    const d = pairedDifference(run, base);
-    const t = pairedTTest(diffs);
     return {
       method: p.method, label: entry(p.method).label, accuracy: foldAccuracies(run), macroF1: foldMacroF1(run, cmp.set.classes.length),
-      diffs, verdict: p.method === 'baseline' ? 'not run' : pairedVerdict(d), t: t.t, p: t.p, wins: d.wins,
+      vsBaseline: p.method === 'baseline' ? null : pairedDifference(run, base),
     };
   });
 }
 
-/** The results table: accuracy and macro-F1 (mean ± sd over folds), paired difference to the baseline, paired t-test. */
+const tText = (t: number) => (Number.isFinite(t) ? t.toFixed(2) : String(t));
+
+/** The results table: accuracy and macro-F1 (mean ± sd over folds), the paired test against the baseline, its verdict. */
 export function resultRows(results: MethodResult[]): Row[] {
   return results.map((r) => {
-    const isBase = r.method === 'baseline';
+    const d = r.vsBaseline;
     return {
       method: r.label, 'accuracy %': pm(r.accuracy), 'macro-F1 %': pm(r.macroF1), 'per fold %': r.accuracy.map((a) => a.toFixed(1)).join(' '),
-      'Δ vs baseline (pp)': isBase ? '' : `${signed(meanStd(r.diffs).mean)} ± ${meanStd(r.diffs).std.toFixed(1)}`,
-      'folds better': isBase ? '' : `${r.wins}/${r.diffs.length}`,
-      't': isBase ? '' : Number.isFinite(r.t) ? r.t.toFixed(2) : String(r.t),
-      'p (paired t)': isBase ? '' : Number.isNaN(r.p) ? 'n/a' : r.p.toFixed(3),
-      'beats baseline beyond fold noise': isBase ? '' : r.verdict,
+      'Δ vs baseline': d ? formatPaired(d) : '',
+      '95 % CI (pp)': d ? `${signed(d.ci[0])} to ${signed(d.ci[1])}` : '',
+      't': d ? tText(d.t) : '',
+      'p (paired t)': d ? formatP(d.p) : '',
+      'p (sign test)': d ? formatP(d.signP) : '',
+      'beats baseline': d ? d.verdict : '',
     };
   });
 }
@@ -342,7 +338,9 @@ export interface LeakageRow {
   method: string;
   fold: number;
   feature: string;
+  /** the feature's own dimension, and the one every feature is probed in (the smallest among the methods) */
   dim: number;
+  probeDim: number;
   accuracy: number;
   chance: number;
   subjects: number;
@@ -363,38 +361,46 @@ const PROBE = { steps: 300, learningRate: 0.05, l2: 1e-3 };
 
 /** Where the model analysis of a comparison is stored (keyed by its runs and the probe settings). */
 export function analysisFile(cmp: ComparisonPlan, seed: number, resultsDir = RESULTS_DIR): string {
-  const key = canonicalJson({ runs: cmp.methods.map((p) => p.runId), probe: PROBE, seed, version: 1 });
+  // version 2: every feature is probed after a PCA to the smallest feature dimension of the compared methods
+  const key = canonicalJson({ runs: cmp.methods.map((p) => p.runId), probe: PROBE, seed, version: 2 });
   return path.join(resultsDir, 'comparison', `analysis-${createHash('sha256').update(key).digest('hex').slice(0, 12)}.csv`);
 }
+
+/** The features one fold model's expression classifier reads, on that fold's test samples. */
+interface ProbedFeature { method: string; fold: number; feature: string; dim: number; data: Float32Array; params: number }
 
 /**
  * Reloads every fold model of every method: its parameter count, and the
  * identity leakage of its expression features on the fold's test subjects
  * (probe fitted on half of each subject's expressions, scored on the rest).
  * The input pixels are probed the same way, as the level before any network.
- * Stored, so figures are redrawn without the models.
+ * Every feature, pixels included, is first projected onto its principal
+ * directions down to the smallest feature dimension among the methods (PCA
+ * fitted on the probe's training faces, ../analysis/leakage.ts): a probe on a
+ * wider vector has more weights to fit identity with, so without it DDL's
+ * 32-d f^e would be measured against the baseline's 64-d vector with a
+ * weaker probe. Stored, so figures are redrawn without the models.
  */
 export async function analyseModels(cmp: Comparison, seed: number, opts: { resultsDir?: string; force?: boolean } = {}): Promise<ModelAnalysis> {
   const file = analysisFile(cmp, seed, opts.resultsDir);
   if (fs.existsSync(file) && !opts.force) return { ...readAnalysis(file), file, cached: true };
-  const rows: Row[] = [];
   const folds = [...new Set(cmp.foldOf.filter((f) => f >= 0))].sort((a, b) => a - b);
   const splits = new Map(folds.map((f) => {
     const test = Int32Array.from(cmp.foldOf.flatMap((g, i) => (g === f ? [i] : [])));
     return [f, { test, split: identitySplit(test, cmp.set.subjects, cmp.set.labels, seed + f) }] as const;
   }));
   const per = cmp.set.size * cmp.set.size * cmp.set.channels;
-  for (const [fold, { test, split }] of splits) {
+  const probed: ProbedFeature[] = [];
+  for (const [fold, { test }] of splits) {
     const pixels = new Float32Array(test.length * per);
     test.forEach((s, r) => pixels.set(cmp.set.images.subarray(s * per, (s + 1) * per), r * per));
-    const l = identityLeakage(pixels, per, test, cmp.set.subjects, split, PROBE);
-    rows.push({ method: 'pixels', fold, feature: 'input image', dim: per, params: 0, ...l });
+    probed.push({ method: 'pixels', fold, feature: 'input image', dim: per, data: pixels, params: 0 });
   }
   const progress = progressLine();
   for (const p of cmp.methods) {
     const run = cmp.runs[p.method];
     const method = getMethod(p.method);
-    for (const [fold, { test, split }] of splits) {
+    for (const [fold, { test }] of splits) {
       progress.update(`model analysis: ${p.method} fold ${fold + 1}/${folds.length}`);
       const model = await loadFoldModel(run, fold, cmp.set, opts.resultsDir);
       try {
@@ -403,14 +409,19 @@ export async function analyseModels(cmp: Comparison, seed: number, opts: { resul
         const name = entry(p.method).feature;
         const f = feats[name];
         if (!f) throw new Error(`${p.method}: its features() has no '${name}' (it has ${Object.keys(feats).join(', ')}); update the comparison's feature name`);
-        const l = identityLeakage(f.data, f.dim, test, cmp.set.subjects, split, PROBE);
-        rows.push({ method: p.method, fold, feature: name, dim: f.dim, params, ...l });
+        probed.push({ method: p.method, fold, feature: name, dim: f.dim, data: f.data, params });
       } finally {
         disposeModel(model);
       }
     }
   }
-  progress.done(`model analysis: ${cmp.methods.length} methods × ${folds.length} folds`);
+  const probeDim = Math.min(...probed.filter((f) => f.method !== 'pixels').map((f) => f.dim));
+  const rows: Row[] = probed.map(({ data, ...f }) => {
+    const { test, split } = splits.get(f.fold)!;
+    const leakage = identityLeakage(data, f.dim, test, cmp.set.subjects, split, { ...PROBE, dimension: probeDim });
+    return { ...f, ...leakage, dim: f.dim, probeDim };
+  });
+  progress.done(`model analysis: ${cmp.methods.length} methods × ${folds.length} folds, probed in ${probeDim}-d`);
   writeCsv(file, rows);
   return { ...readAnalysis(file), file, cached: false };
 }
@@ -420,7 +431,8 @@ function readAnalysis(file: string): Omit<ModelAnalysis, 'file' | 'cached'> {
   const parameters: Record<string, number> = {};
   for (const r of rows) if (r.method !== 'pixels') parameters[r.method as string] = r.params as number;
   const leakage = rows.map((r) => ({
-    method: String(r.method), fold: r.fold as number, feature: String(r.feature), dim: r.dim as number, accuracy: r.accuracy as number,
+    method: String(r.method), fold: r.fold as number, feature: String(r.feature), dim: r.dim as number, probeDim: r.probeDim as number,
+    accuracy: r.accuracy as number,
     chance: r.chance as number, subjects: r.subjects as number, train: r.train as number, test: r.test as number,
   }));
   return { parameters, leakage };
@@ -434,7 +446,8 @@ export function leakageRows(a: ModelAnalysis): Row[] {
   return methods.map((m) => {
     const rs = a.leakage.filter((r) => r.method === m);
     return {
-      features: leakLabel(m), vector: `${rs[0].feature} (${rs[0].dim}-d)`, 'probe accuracy %': pm(rs.map((r) => 100 * r.accuracy)),
+      features: leakLabel(m), vector: `${rs[0].feature} (${rs[0].dim}-d, probed in ${rs[0].probeDim}-d)`,
+      'probe accuracy %': pm(rs.map((r) => 100 * r.accuracy)),
       'chance %': pm(rs.map((r) => 100 * r.chance)), 'per fold %': rs.map((r) => (100 * r.accuracy).toFixed(0)).join(' '),
       'subjects per fold': rs.map((r) => r.subjects).join(' '), 'probe train/test': `${rs[0].train}/${rs[0].test}`,
     };
@@ -523,7 +536,7 @@ export function benchmarkRows(bench: Benchmark): { factor: Factor; level: number
 /**
  * Per factor and method: accuracy lost from the factor's lowest to its
  * highest level, and whether the method loses less than the baseline,
- * judged per fold with the shared paired rule.
+ * judged per fold with the shared paired test.
  */
 export function robustnessRows(bench: Benchmark): Row[] {
   const out: Row[] = [];
@@ -541,11 +554,14 @@ export function robustnessRows(bench: Benchmark): Row[] {
     const learnt = (method: string) => aboveChance(cmpLo, method);
     for (const p of cmpLo.methods) {
       const d = drops(p.method);
-      const gain = summarizeDifferences(base.map((b, i) => b - d[i])); // > 0: the method loses less than the baseline
+      const isBase = p.method === 'baseline';
+      const gain = pairedTest(base.map((b, i) => b - d[i])); // > 0: the method loses less than the baseline
       out.push({
         factor, levels: `${lo.level} → ${hi.level}`, method: entry(p.method).label, 'accuracy lost (pp)': pm(d),
-        'loses less than baseline (pp)': p.method === 'baseline' ? '' : `${signed(gain.mean)} ± ${gain.std.toFixed(1)}`,
-        'more robust beyond fold noise': p.method === 'baseline' ? '' : learnt(p.method) && learnt('baseline') ? pairedVerdict(gain) : 'unclear (at chance at the lowest level)',
+        'loses less than baseline': isBase ? '' : formatPaired(gain),
+        p: isBase ? '' : formatP(gain.p),
+        'more robust': isBase ? '' : learnt(p.method) && learnt('baseline') ? gain.verdict
+          : 'unclear (at chance at the lowest level)',
       });
     }
   }
@@ -554,39 +570,50 @@ export function robustnessRows(bench: Benchmark): Row[] {
 
 // ---------------------------------------------------------------- verdicts
 
-/** The notebook's questions, each answered from the stored numbers. */
+const listed = (xs: { label: string }[]) => xs.map((x) => x.label).join(', ');
+
+/**
+ * The notebook's questions, each answered from the stored numbers; every
+ * comparison of two runs (or of a probe with chance) is the shared paired
+ * test over folds: p < 0.05 in a paired t-test, and a 'no' also when the
+ * 95 % interval rules out a gain of a point or more.
+ */
 export function comparisonVerdicts(results: MethodResult[], bench: Benchmark | null, analysis: ModelAnalysis | null, faceApi: FaceApiScore | null): Row[] {
   const out: Row[] = [];
-  const others = results.filter((r) => r.method !== 'baseline');
-  const beat = others.filter((r) => r.verdict === 'yes');
-  const worse = others.filter((r) => pairedVerdict(summarizeDifferences(r.diffs.map((x) => -x))) === 'yes');
+  const others = results.filter((r): r is MethodResult & { vsBaseline: PairedTest } => r.vsBaseline !== null);
+  const beat = others.filter((r) => r.vsBaseline.verdict === 'yes');
+  const worse = others.filter((r) => pairedTest(r.vsBaseline.diffs.map((x) => -x)).verdict === 'yes');
   out.push({
-    question: 'Does any method beat the baseline beyond fold noise (mean Δ − sd > 0)?',
-    numbers: others.map((r) => `${r.label} ${signed(meanStd(r.diffs).mean)} ± ${meanStd(r.diffs).std.toFixed(1)} pp`).join('; '),
-    answer: beat.length ? `yes: ${beat.map((r) => r.label).join(', ')}` : 'no',
+    question: `Does any method beat the baseline (paired t-test over folds, p < 0.05; ${others.length} tests, `
+      + 'no multiplicity correction)?',
+    numbers: others.map((r) => `${r.label} ${formatPaired(r.vsBaseline)}`).join('; '),
+    answer: beat.length ? `yes: ${listed(beat)}` : 'no',
   });
-  out.push({ question: 'Does any method fall below the baseline beyond fold noise?', numbers: '(same differences)', answer: worse.length ? `yes: ${worse.map((r) => r.label).join(', ')}` : 'no' });
-  const sig = others.filter((r) => r.p < 0.05);
   out.push({
-    question: 'Is any difference to the baseline significant in a paired t-test (p < 0.05, two-sided)?',
-    numbers: others.map((r) => `${r.label} p = ${Number.isNaN(r.p) ? 'n/a' : r.p.toFixed(3)}`).join('; '),
-    answer: sig.length ? `yes: ${sig.map((r) => r.label).join(', ')} (${others.length} tests, no multiplicity correction)` : 'no',
+    question: 'Does any method fall below the baseline (p < 0.05)?', numbers: '(same tests)',
+    answer: worse.length ? `yes: ${listed(worse)}` : 'no',
+  });
+  const small = others.filter((r) => r.vsBaseline.verdict === 'no' && r.vsBaseline.mean >= 0);
+  out.push({
+    question: 'Which gains, if any, are smaller than a point with 95 % confidence?',
+    numbers: others.map(({ label, vsBaseline: { ci } }) => `${label} 95 % CI ${signed(ci[0])} to ${signed(ci[1])} pp`).join('; '),
+    answer: small.length ? listed(small) : 'none',
   });
   const ranked = [...results].sort((a, b) => meanStd(b.accuracy).mean - meanStd(a.accuracy).mean);
   if (ranked.length >= 2) {
     const [top, next] = ranked;
-    const d = summarizeDifferences(top.accuracy.map((a, i) => a - next.accuracy[i]));
+    const d = pairedTest(top.accuracy.map((a, i) => a - next.accuracy[i]));
     out.push({
-      question: 'Is the most accurate method ahead of the runner-up beyond fold noise?',
-      numbers: `${top.label} ${pm(top.accuracy)} % vs ${next.label} ${pm(next.accuracy)} %; paired ${signed(d.mean)} ± ${d.std.toFixed(1)} pp`,
-      answer: pairedVerdict(d) === 'yes' ? `yes: ${top.label}` : `no: ${top.label} leads by less than the fold spread`,
+      question: 'Is the most accurate method ahead of the runner-up (p < 0.05)?',
+      numbers: `${top.label} ${pm(top.accuracy)} % vs ${next.label} ${pm(next.accuracy)} %; paired ${formatPaired(d)}`,
+      answer: d.verdict === 'yes' ? `yes: ${top.label}` : `${d.verdict}: ${top.label} leads by less than the test can resolve`,
     });
   }
   if (bench) {
     for (const factor of FACTORS) {
       const rows = robustnessRows(bench).filter((r) => r.factor === factor);
       if (!rows.length) continue;
-      const robust = rows.filter((r) => r['more robust beyond fold noise'] === 'yes');
+      const robust = rows.filter((r) => r['more robust'] === 'yes');
       const base = rows.find((r) => r.method === 'Baseline');
       // losing accuracy needs some to lose: below two binomial standard errors above chance, a drop is noise
       const learnt = bench.points.filter((p) => p.factor === factor).some(({ point }) => {
@@ -594,7 +621,8 @@ export function comparisonVerdicts(results: MethodResult[], bench: Benchmark | n
         return Object.keys(c.runs).some((method) => aboveChance(c, method));
       });
       out.push({
-        question: `As ${factor === 'confound' ? 'the identity confound' : factor === 'pose' ? 'the pose range' : 'the illumination range'} grows (${rows[0].levels}), does any method lose less accuracy than the baseline beyond fold noise?`,
+        question: `As ${factor === 'confound' ? 'the identity confound' : factor === 'pose' ? 'the pose range' : 'the illumination range'} `
+          + `grows (${rows[0].levels}), does any method lose less accuracy than the baseline (p < 0.05)?`,
         numbers: `baseline loses ${base?.['accuracy lost (pp)'] ?? 'n/a'} pp; ${rows.filter((r) => r.method !== 'Baseline').map((r) => `${r.method} ${r['accuracy lost (pp)']}`).join('; ')}`,
         answer: !learnt ? 'unclear: no method is above chance at any of these levels' : robust.length ? `yes: ${robust.map((r) => r.method).join(', ')}` : 'no',
       });
@@ -602,22 +630,30 @@ export function comparisonVerdicts(results: MethodResult[], bench: Benchmark | n
   }
   if (analysis) {
     const leak = (m: string) => analysis.leakage.filter((r) => r.method === m);
-    const base = leak('baseline');
-    const less = [...new Set(analysis.leakage.map((r) => r.method))].filter((m) => m !== 'baseline' && m !== 'pixels').filter((m) => {
-      const mine = leak(m);
-      return pairedVerdict(summarizeDifferences(base.map((b, i) => 100 * (b.accuracy - mine[i].accuracy)))) === 'yes';
-    });
+    const byFold = (rs: LeakageRow[]) => new Map(rs.map((r) => [r.fold, 100 * r.accuracy]));
+    const base = byFold(leak('baseline'));
+    const methods = [...new Set(analysis.leakage.map((r) => r.method))].filter((m) => m !== 'pixels');
+    // baseline − method probe accuracy per fold: > 0 when the method's features name the person less often
+    const lessThanBase = (m: string): PairedTest => {
+      const mine = byFold(leak(m));
+      return pairedTest([...base].filter(([f]) => mine.has(f)).map(([f, acc]) => acc - mine.get(f)!));
+    };
+    const less = methods.filter((m) => m !== 'baseline' && lessThanBase(m).verdict === 'yes');
+    const probeDim = analysis.leakage[0]?.probeDim;
     out.push({
-      question: 'Do the disentangling methods\' expression features carry less identity than the baseline\'s (probe accuracy, per fold)?',
-      numbers: leakageRows(analysis).map((r) => `${r.features} ${r['probe accuracy %']} %`).join('; ') + ` (chance ${pm(base.map((r) => 100 * r.chance))} %)`,
+      question: 'Do the disentangling methods\' expression features carry less identity than the baseline\'s '
+        + `(probe accuracy in ${probeDim}-d, per fold, p < 0.05)?`,
+      numbers: methods.filter((m) => m !== 'baseline').map((m) => `${leakLabel(m)} ${formatPaired(lessThanBase(m))}`).join('; '),
       answer: less.length ? `yes: ${less.map(leakLabel).join(', ')}` : 'no',
     });
-    const atChance = [...new Set(analysis.leakage.map((r) => r.method))].filter((m) => m !== 'pixels').filter((m) => {
-      const rs = leak(m);
-      const { mean, std } = meanStd(rs.map((r) => r.accuracy - r.chance));
-      return mean - std <= 0;
+    const aboveChance = (m: string) => pairedTest(leak(m).map((r) => 100 * (r.accuracy - r.chance)));
+    const atChance = methods.filter((m) => aboveChance(m).verdict !== 'yes');
+    out.push({
+      question: 'Whose expression features are not shown to name the person above chance (probe − chance per fold, p ≥ 0.05)?',
+      numbers: `${methods.map((m) => `${leakLabel(m)} ${formatPaired(aboveChance(m))}`).join('; ')} `
+        + `(chance ${pm(leak('baseline').map((r) => 100 * r.chance))} %)`,
+      answer: atChance.length ? atChance.map(leakLabel).join(', ') : 'none',
     });
-    out.push({ question: 'Whose expression features are at chance for identity (mean − sd above chance ≤ 0)?', numbers: '(same probe)', answer: atChance.length ? atChance.map(leakLabel).join(', ') : 'none' });
   }
   if (faceApi && faceApi.mappable) {
     const se = Math.sqrt((faceApi.chanceRestricted * (1 - faceApi.chanceRestricted)) / faceApi.mappable);

@@ -2,7 +2,7 @@
  * The GNDL study of notebook 03: its run settings per profile, the run
  * matrix (baseline, GNDL, ablations, λ sweep), and everything the notebook
  * shows, computed from stored runs: per-variant accuracies, paired per-fold
- * differences with McNemar counts, the Table 1 comparison, the NFG
+ * differences (the shared paired test) with McNemar counts, the Table 1 comparison, the NFG
  * diagnostics on unseen subjects (reconstruction error against trivial
  * guesses, nearest-identity retrieval, V_gen against V_real: Fig. 8's
  * numbers), the λ curve (Fig. 7), gains by confound (Fig. 9 analogue) and
@@ -23,7 +23,7 @@ import { gndlMethod, gndlVariantFor } from './gndl';
 import { extractFeatures, loadFoldModel, RunResult, runExperiment } from './runner';
 import type { MethodModel } from './method';
 import { parseNumberList, resolveRunConfig } from './settings';
-import { summarizeDifferences } from '../analysis/paired';
+import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
 import { mean, sampleStd as std } from '../analysis/stats';
 
 /**
@@ -76,13 +76,13 @@ export function variantSummary(runs: Record<string, StoredRun>): Row[] {
 }
 
 /**
- * b − a per fold (final epoch), and McNemar counts over the pooled test
- * samples: b01 = a wrong and b right, b10 = a right and b wrong.
+ * b − a per (seed, fold) in percentage points (final epoch) with the shared
+ * paired test, and McNemar counts over the pooled test samples: b01 = a wrong
+ * and b right, b10 = a right and b wrong.
  */
-export function pairedComparison(a: StoredRun, b: StoredRun) {
-  const fa = foldAccs(a), fb = foldAccs(b);
-  if (fa.length !== fb.length) throw new Error(`paired comparison: ${a.runId} has ${fa.length} folds, ${b.runId} has ${fb.length}`);
-  const diffs = fb.map((x, i) => x - fa[i]);
+export function pairedComparison(a: StoredRun, b: StoredRun): { test: PairedTest; b01: number; b10: number } {
+  const [na, nb] = [foldAccs(a).length, foldAccs(b).length];
+  if (na !== nb) throw new Error(`paired comparison: ${a.runId} has ${na} folds, ${b.runId} has ${nb}`);
   const key = (p: Row) => `${p.fold}:${p.sample}`;
   const right = new Map(frameRows(a.predictions).map((p) => [key(p), p.label === p.prediction]));
   let b01 = 0, b10 = 0;
@@ -93,8 +93,7 @@ export function pairedComparison(a: StoredRun, b: StoredRun) {
     if (!ra && rb) b01++;
     if (ra && !rb) b10++;
   }
-  const d = summarizeDifferences(diffs);
-  return { mean: d.mean, std: d.std, wins: d.wins, folds: d.n, b01, b10 };
+  return { test: pairedDifference(b, a), b01, b10 };
 }
 
 /** Table 1 beside ours (percent), for the variants Table 1 links. */
@@ -222,12 +221,14 @@ export function deviationEmbedding(kept: { fold: number; samples: Int32Array; vR
   });
 }
 
-/**
- * Gain of `b` over `a` by test subjects' confound score (SynFER's strength
- * of resting faces that mimic expressions): top half against bottom half,
- * and where the b01 samples (a wrong, b right) come from.
- */
-export function confoundGains(a: StoredRun, b: StoredRun, set: FerSet): Row[] {
+/** Whether the set knows each subject's confound score (SynFER's strength of resting faces that mimic expressions). */
+export const hasConfound = (set: FerSet) => set.rows.length > 0 && 'confound' in set.rows[0];
+
+/** One test prediction of both runs: its fold, whether its subject is in the high-confound half, and who got it right. */
+interface ConfoundPair { fold: number; high: boolean; rightA: boolean; rightB: boolean }
+
+/** Pairs the final test predictions of `a` and `b`, splitting the subjects at the median confound score. */
+function confoundPairs(a: StoredRun, b: StoredRun, set: FerSet): ConfoundPair[] {
   const conf = (s: number) => Number(set.rows[s].confound);
   const subjects = [...new Set(set.subjects)];
   const score = new Map(subjects.map((sub) => [sub, conf(set.subjects.indexOf(sub))]));
@@ -235,74 +236,111 @@ export function confoundGains(a: StoredRun, b: StoredRun, set: FerSet): Row[] {
   const median = [...score.values()].sort((x, y) => x - y)[Math.floor(subjects.length / 2)];
   const key = (p: Row) => `${p.fold}:${p.sample}`;
   const pa = new Map(frameRows(a.predictions).map((p) => [key(p), p]));
-  const groups = { 'high confound': [] as [boolean, boolean][], 'low confound': [] as [boolean, boolean][] };
-  for (const p of frameRows(b.predictions)) {
+  return frameRows(b.predictions).map((p) => {
     const q = pa.get(key(p))!;
     const high = score.get(String(p.subject))! >= median;
-    groups[high ? 'high confound' : 'low confound'].push([q.label === q.prediction, p.label === p.prediction]);
-  }
-  return Object.entries(groups).map(([group, xs]) => ({
-    group, samples: xs.length, acc_a: mean(xs.map(([r]) => +r)), acc_b: mean(xs.map(([, r]) => +r)),
-    gain: mean(xs.map(([, r]) => +r)) - mean(xs.map(([r]) => +r)), b01: xs.filter(([ra, rb]) => !ra && rb).length, b10: xs.filter(([ra, rb]) => ra && !rb).length,
-  }));
+    return { fold: p.fold as number, high, rightA: q.label === q.prediction, rightB: p.label === p.prediction };
+  });
+}
+
+const gainOf = (xs: ConfoundPair[]) => mean(xs.map((x) => +x.rightB)) - mean(xs.map((x) => +x.rightA));
+
+/**
+ * Gain of `b` over `a` by test subjects' confound score: top half against
+ * bottom half, pooled over folds, and where the b01 samples (a wrong, b right) come from.
+ */
+export function confoundGains(a: StoredRun, b: StoredRun, set: FerSet): Row[] {
+  const pairs = confoundPairs(a, b, set);
+  return [true, false].map((high) => {
+    const xs = pairs.filter((x) => x.high === high);
+    return {
+      group: high ? 'high confound' : 'low confound', samples: xs.length,
+      acc_a: mean(xs.map((x) => +x.rightA)), acc_b: mean(xs.map((x) => +x.rightB)), gain: gainOf(xs),
+      b01: xs.filter((x) => !x.rightA && x.rightB).length, b10: xs.filter((x) => x.rightA && !x.rightB).length,
+    };
+  });
+}
+
+/** Per fold with subjects in both halves: b's gain over a on high-confound subjects minus on low-confound ones, in points. */
+export function confoundGainDifferences(a: StoredRun, b: StoredRun, set: FerSet): number[] {
+  const pairs = confoundPairs(a, b, set);
+  const folds = [...new Set(pairs.map((x) => x.fold))].sort((x, y) => x - y);
+  return folds.flatMap((fold) => {
+    const [hi, lo] = [true, false].map((high) => pairs.filter((x) => x.fold === fold && x.high === high));
+    return hi.length && lo.length ? [100 * (gainOf(hi) - gainOf(lo))] : [];
+  });
 }
 
 const verdict = (ok: boolean | null) => (ok === null ? 'unclear' : ok ? 'yes' : 'no');
 const f3 = (x: number) => x.toFixed(3);
 
 /**
- * The claims of spec §10.4 with verdicts computed from the numbers: 'yes'
- * when the criterion holds, 'no' when it fails, 'unclear' when the runs
- * needed are missing or the folds disagree.
+ * The paper's claims with verdicts computed from the numbers. Claim 1, claim
+ * 5 and our two ablations compare two runs fold by fold and take the shared
+ * rule (pairedTest: a paired t-test over folds, its p beside the verdict);
+ * claims 2–4 describe the NFG and the λ curve and are 'yes' when their
+ * criterion holds, 'no' when it fails. `set` (SynFER, with confound scores)
+ * enables claim 5.
  */
-export function claimVerdicts(runs: Record<string, StoredRun>, diag: FoldDiagnostics[] | null, confound: Row[] | null): Row[] {
+export function claimVerdicts(runs: Record<string, StoredRun>, diag: FoldDiagnostics[] | null, set: FerSet | null): Row[] {
   const out: Row[] = [];
+  const paired = (claim: string, paper: string, d: PairedTest, ours: string, holds: string = d.verdict) =>
+    out.push({ claim, paper, ours, p: formatP(d.p), holds });
+  const descriptive = (claim: string, paper: string, ours: string, holds: string) =>
+    out.push({ claim, paper, ours, p: '–', holds });
   if (runs.baseline && runs.gndl) {
     const c = pairedComparison(runs.baseline, runs.gndl);
-    const holds = c.mean > 0 && c.wins >= Math.ceil(0.8 * c.folds) && c.b01 > c.b10;
-    const mixed = c.mean > 0 && !holds;
-    out.push({ claim: '1. GNDL (λ = 5) beats the baseline without a neutral face at test', paper: '+2.14 / +2.50 / +3.90 points (CK+ / Oulu / MMI)',
-      ours: `${(100 * c.mean).toFixed(1)} ± ${(100 * c.std).toFixed(1)} points, better in ${c.wins}/${c.folds} folds, McNemar b01 ${c.b01} vs b10 ${c.b10}`,
-      holds: mixed ? 'unclear' : verdict(holds) });
+    paired('1. GNDL (λ = 5) beats the baseline without a neutral face at test',
+      '+2.14 / +2.50 / +3.90 points (CK+ / Oulu / MMI)', c.test,
+      `${formatPaired(c.test)}; McNemar b01 ${c.b01} vs b10 ${c.b10}`);
   }
   if (diag?.length) {
     const r1 = mean(diag.map((d) => d.nfg_l1 / d.exam_l1)), r2 = mean(diag.map((d) => d.nfg_l1 / d.mean_neutral_l1));
-    out.push({ claim: '2. the NFG predicts an unseen subject\'s neutral features', paper: 'stated (§3.3), not measured',
-      ours: `L1 ratio vs "no change" ${f3(r1)}, vs the mean training neutral ${f3(r2)}; own-subject retrieval ${f3(mean(diag.map((d) => d.id_retrieval_gen)))} (F_exam ${f3(mean(diag.map((d) => d.id_retrieval_exam)))}, chance ${f3(mean(diag.map((d) => d.id_chance)))})`,
-      holds: verdict(r1 < 1 && r2 < 1) });
+    const avg = (k: keyof FoldDiagnostics) => f3(mean(diag.map((d) => d[k])));
+    const retrieval = `own-subject retrieval ${avg('id_retrieval_gen')} `
+      + `(F_exam ${avg('id_retrieval_exam')}, chance ${avg('id_chance')})`;
+    descriptive('2. the NFG predicts an unseen subject\'s neutral features', 'stated (§3.3), not measured',
+      `L1 ratio vs "no change" ${f3(r1)}, vs the mean training neutral ${f3(r2)}; ${retrieval}`, verdict(r1 < 1 && r2 < 1));
     const gap = mean(diag.map((d) => d.acc_v_real - d.acc_v_gen));
-    out.push({ claim: '3. V_gen ≈ V_real (Fig. 8)', paper: 'squares and asterisks mix within class clusters',
-      ours: `accuracy on V_real − on V_gen ${(100 * gap).toFixed(1)} points; cosine ${f3(mean(diag.map((d) => d.cos_v)))}; 1-NN class agreement ${f3(mean(diag.map((d) => d.nn_class_agreement)))}`,
-      holds: verdict(Math.abs(gap) <= 0.05 && mean(diag.map((d) => d.cos_v)) > 0.5 && mean(diag.map((d) => d.nn_class_agreement)) > 0.5) });
+    const cos = mean(diag.map((d) => d.cos_v)), agree = mean(diag.map((d) => d.nn_class_agreement));
+    descriptive('3. V_gen ≈ V_real (Fig. 8)', 'squares and asterisks mix within class clusters',
+      `accuracy on V_real − on V_gen ${(100 * gap).toFixed(1)} points; cosine ${f3(cos)}; 1-NN class agreement ${f3(agree)}`,
+      verdict(Math.abs(gap) <= 0.05 && cos > 0.5 && agree > 0.5));
   }
   const lam = lambdaRows(runs);
   const at = (l: number) => lam.find((r) => r.lambda === l);
   const small = lam.filter((r) => r.lambda > 0 && r.lambda < 5)[0], large = [...lam].reverse().find((r) => r.lambda > 5);
   if (at(5) && small && large) {
-    out.push({ claim: '4. accuracy vs λ is an inverted U (Fig. 7)', paper: 'peak near λ = 5 on Oulu-CASIA and MMI, flat to ~10 on CK+',
-      ours: lam.map((r) => `λ=${r.lambda}: ${(100 * r.acc_mean).toFixed(1)}`).join(', '),
-      holds: verdict(at(5)!.acc_mean >= small.acc_mean && large.acc_mean < at(5)!.acc_mean) });
+    descriptive('4. accuracy vs λ is an inverted U (Fig. 7)', 'peak near λ = 5 on Oulu-CASIA and MMI, flat to ~10 on CK+',
+      lam.map((r) => `λ=${r.lambda}: ${(100 * r.acc_mean).toFixed(1)}`).join(', '),
+      verdict(at(5)!.acc_mean >= small.acc_mean && large.acc_mean < at(5)!.acc_mean));
   }
-  if (confound?.length === 2) {
-    const [hi, lo] = confound;
-    out.push({ claim: '5. the gains sit on identity-confounded faces (Fig. 9 analogue)', paper: 'hard samples with wrinkles, occluders, resting faces',
-      ours: `gain ${(100 * (hi.gain as number)).toFixed(1)} points on high-confound subjects vs ${(100 * (lo.gain as number)).toFixed(1)} on low; b01 ${hi.b01} vs ${lo.b01}`,
-      holds: verdict((hi.gain as number) > (lo.gain as number) && (hi.b01 as number) >= (lo.b01 as number)) });
+  if (set && hasConfound(set) && runs.baseline && runs.gndl) {
+    const [hi, lo] = confoundGains(runs.baseline, runs.gndl, set);
+    const d = pairedTest(confoundGainDifferences(runs.baseline, runs.gndl, set));
+    const points = (gain: unknown) => (100 * (gain as number)).toFixed(1);
+    const pooled = `pooled: gain ${points(hi.gain)} points on high-confound subjects vs ${points(lo.gain)} on low`;
+    // with few subjects a fold can hold only one half: then there is no pair, and the pooled numbers cannot decide
+    const perFold = d.n ? `high − low gain per fold ${formatPaired(d)}` : 'no fold has test subjects in both halves';
+    paired('5. the gains sit on identity-confounded faces (Fig. 9 analogue)', 'hard samples with wrinkles, occluders, resting faces',
+      d, `${perFold}; ${pooled}; b01 ${hi.b01} vs ${lo.b01}`, d.n ? d.verdict : 'unclear');
   }
   if (runs['gndl-lambda0'] && runs.gndl) {
     const c = pairedComparison(runs['gndl-lambda0'], runs.gndl);
-    out.push({ claim: '(not in the paper) the neutral supervision L_neu matters: λ = 5 vs λ = 0', paper: 'λ = 0 never run',
-      ours: `${(100 * c.mean).toFixed(1)} ± ${(100 * c.std).toFixed(1)} points, better in ${c.wins}/${c.folds} folds`, holds: 'reported only' });
+    paired('(not in the paper) the neutral supervision L_neu matters: λ = 5 vs λ = 0', 'λ = 0 never run',
+      c.test, formatPaired(c.test));
   }
   if (runs['no-neutral-in-batch'] && runs.gndl) {
     const c = pairedComparison(runs['no-neutral-in-batch'], runs.gndl);
-    out.push({ claim: '(not in the paper) neutral faces in the training batch matter beyond supervising the NFG: GNDL − noNeutralInBatch', paper: 'not run (joint BN is motivated in §3.2, not ablated)',
-      ours: `${(100 * c.mean).toFixed(1)} ± ${(100 * c.std).toFixed(1)} points, better in ${c.wins}/${c.folds} folds`, holds: 'reported only' });
+    paired(
+      '(not in the paper) neutral faces in the training batch matter beyond supervising the NFG: GNDL − noNeutralInBatch',
+      'not run (joint BN is motivated in §3.2, not ablated)', c.test, formatPaired(c.test));
   }
   if (runs['oracle-ndf'] && runs.gndl) {
     const c = pairedComparison(runs['oracle-ndf'], runs.gndl);
-    out.push({ claim: '(not a claim) GNDL vs the real-neutral oracle (SPNDL\'s NDF)', paper: 'GNDL 99.69 / 90.07 vs NDF 99.29 / 89.58 (CK+ / Oulu)',
-      ours: `GNDL − oracle ${(100 * c.mean).toFixed(1)} ± ${(100 * c.std).toFixed(1)} points`, holds: 'reported only' });
+    paired('(not a claim) GNDL vs the real-neutral oracle (SPNDL\'s NDF)',
+      'GNDL 99.69 / 90.07 vs NDF 99.29 / 89.58 (CK+ / Oulu)', c.test,
+      `GNDL − oracle ${formatPaired(c.test)}`, 'reported only');
   }
   return out;
 }
@@ -315,7 +353,8 @@ export function pairedRows(runs: Record<string, StoredRun>): Row[] {
     for (const [variant, run] of Object.entries(runs)) {
       if (variant === ref || (ref === 'gndl' && variant === 'baseline')) continue;
       const c = pairedComparison(runs[ref], run);
-      out.push({ comparison: `${variant} − ${ref}`, 'mean diff (points)': 100 * c.mean, 'sd (points)': 100 * c.std, 'folds better': `${c.wins}/${c.folds}`, b01: c.b01, b10: c.b10 });
+      const difference = formatPaired(c.test);
+      out.push({ comparison: `${variant} − ${ref}`, difference, 'p (paired t)': formatP(c.test.p), b01: c.b01, b10: c.b10 });
     }
   }
   return out;

@@ -5,6 +5,9 @@
  * pulling the prediction toward the real neutral features, and a linear
  * classifier on V = F_exam − NFG(F_exam); at test only the examined image.
  * Total loss L_cls + λ·L_neu (Eq. 11, λ = 5), one Adam over every part.
+ * L_neu is a mean over the feature dimensions, not the sum Eq. 8 prints, so
+ * λ = 5 here weighs the mean absolute error per dimension (neutralLoss in
+ * ../models/gndl.ts says what that is under the sum reading).
  *
  * The variants are the paper's model, its baseline and the ablations of
  * spec §8 (λ = 0, no NFG, no subtraction, separate BN, no neutral images in
@@ -157,7 +160,10 @@ export const gndlMethod: Method = {
   options: {
     pairs: { doc: "how neutral images enter training: 'joint' one forward with shared BN statistics (Eqs. 4–6), 'separate' two forwards, 'exam-only' only examined images in the training batch and the L_neu targets from an inference-mode, stop-gradient forward of the neutral images, 'none' no neutral images at all", default: 'joint', oneOf: ['joint', 'separate', 'exam-only', 'none'] },
     nfg: { doc: 'build the Neutral Feature Generator', default: true },
-    lambda: { doc: 'weight λ of the neutral-feature loss L_neu (Eq. 11; paper: 5)', default: 5 },
+    lambda: {
+      doc: 'weight λ of the neutral-feature loss L_neu (Eq. 11; paper: 5), on the mean per-dimension L1 error by default (neuReduction)',
+      default: 5,
+    },
     trainSubtract: { doc: "classifier input in training: 'generated' F − NFG(F) (Eq. 7), 'real' F − F_neu (teacher forcing), 'none' F", default: 'generated', oneOf: ['generated', 'real', 'none'] },
     testSubtract: { doc: "classifier input at test: 'generated' (no neutral needed), 'real' (oracle, needs the neutral), 'none'", default: 'generated', oneOf: ['generated', 'real', 'none'] },
     neuLoss: { doc: 'distance of L_neu: l1 (paper) or l2', default: 'l1', oneOf: ['l1', 'l2'] },

@@ -13,7 +13,7 @@ import type { FigureSpec } from '../figures/render';
 import { finalAccuracies, frameRows, type Row, type StoredRun } from '../results/store';
 import { frontalImages, type HngEvaluation, type HngStage } from './idferm-hng';
 import type { SweepRun } from './idferm';
-import { pairedVerdict, summarizeDifferences } from '../analysis/paired';
+import { formatP, formatPaired, pairedTest, type PairedOptions, type PairedTest } from '../analysis/paired';
 import { mean, meanStd } from '../analysis/stats';
 import { bestValidationRows } from '../train/lr-plateau';
 import { paperTable } from '../results/paper-tables';
@@ -138,62 +138,100 @@ export function sweepSpec(points: SweepPoint[], param: SweepRun['param']): Figur
   } as FigureSpec;
 }
 
-/** Fig. 11 / 12 claims from the sweep points: λ = 0 is worst; no slope differs detectably from the default. */
-function sweepVerdicts(points: SweepPoint[]) {
-  const out: { claim: string; paper: string; ours: string; holds: string }[] = [];
+type Claim = { claim: string; paper: string; ours: string; p: string; holds: string };
+const notRun = (claim: string, paper: string): Claim => ({ claim, paper, ours: '-', p: '–', holds: 'not run' });
+const described = (claim: string, paper: string, ours: string, holds: boolean): Claim =>
+  ({ claim, paper, ours, p: '–', holds: holds ? 'yes' : 'no' });
+/** a − b per fold (accuracies in %, same folds in the same order) with the shared paired test. */
+const foldDifference = (a: number[], b: number[], opts: PairedOptions = {}) => pairedTest(a.map((x, i) => x - b[i]), opts);
+
+/**
+ * Insensitivity to a setting, from the shared rule in both directions: 'no' when some value beats the default or
+ * loses to it (p < 0.05), 'yes' when no value can be a point better or a point worse (both directions 'no'),
+ * 'unclear' otherwise.
+ */
+function insensitive(diffs: PairedTest[]): string {
+  const both = diffs.map((d) => [d.verdict, pairedTest(d.diffs.map((x) => -x)).verdict]);
+  if (both.some((v) => v.includes('yes'))) return 'no';
+  return both.every((v) => v[0] === 'no' && v[1] === 'no') ? 'yes' : 'unclear';
+}
+
+/** Fig. 11 / 12 claims from the sweep points: λ = 0 is worst; no slope differs from the default by a point or more. */
+function sweepVerdicts(points: SweepPoint[]): Claim[] {
+  const out: Claim[] = [];
   const at = (param: SweepRun['param'], v: number) => points.find((x) => x.param === param && x.value === v);
   const lam = points.filter((x) => x.param === 'lambda');
   const curve = (xs: SweepPoint[], name: string) => xs.map((x) => `${name}=${x.value}: ${x.mean.toFixed(1)}`).join(', ');
   const l0 = at('lambda', 0), l1 = at('lambda', 1);
+  const lambdaClaim = 'Fig. 11: the RML term helps (λ = 1 beats λ = 0, and λ = 0 is the worst value)';
   if (l0 && l1 && lam.length >= 2) {
-    const d = summarizeDifferences(l1.accs.map((a, i) => a - l0.accs[i]));
+    const d = foldDifference(l1.accs, l0.accs);
     const worst = lam.every((x) => x.value === 0 || x.mean >= l0.mean);
-    out.push({ claim: 'Fig. 11: the RML term helps (λ = 1 beats λ = 0, and λ = 0 is the worst value)', paper: SWEEP_PAPER.lambda.shape,
-      ours: `${curve(lam, 'λ')} (λ = 1 − λ = 0: ${d.mean.toFixed(2)} ± ${d.std.toFixed(2)})`, holds: worst ? pairedVerdict(d) : 'no' });
-  } else out.push({ claim: 'Fig. 11: the RML term helps (λ = 1 beats λ = 0)', paper: SWEEP_PAPER.lambda.shape, ours: '-', holds: 'not run' });
+    out.push({
+      claim: lambdaClaim, paper: SWEEP_PAPER.lambda.shape, ours: `${curve(lam, 'λ')} (λ = 1 − λ = 0: ${formatPaired(d)})`,
+      p: formatP(d.p), holds: worst ? d.verdict : 'no',
+    });
+  } else out.push(notRun(lambdaClaim, SWEEP_PAPER.lambda.shape));
   const sl = points.filter((x) => x.param === 'lreluSlope'), base = at('lreluSlope', 0.1);
+  const slopeClaim = 'Fig. 12: accuracy is insensitive to the LReLU slope';
   if (base && sl.length >= 2) {
-    const diffs = sl.filter((x) => x !== base).map((x) => summarizeDifferences(x.accs.map((a, i) => a - base.accs[i])));
-    // 'yes' only says no paired difference clears its spread over folds: with a few folds that is weak evidence
-    out.push({ claim: 'Fig. 12: accuracy is insensitive to the LReLU slope', paper: SWEEP_PAPER.lreluSlope.shape,
-      ours: `${curve(sl, 'α')} (largest |paired difference| to α = 0.1: ${Math.max(...diffs.map((d) => Math.abs(d.mean))).toFixed(2)})`,
-      holds: diffs.every((d) => pairedVerdict(d) === 'unclear') ? 'yes' : 'no' });
-  } else out.push({ claim: 'Fig. 12: accuracy is insensitive to the LReLU slope', paper: SWEEP_PAPER.lreluSlope.shape, ours: '-', holds: 'not run' });
+    const diffs = sl.filter((x) => x !== base).map((x) => foldDifference(x.accs, base.accs));
+    const largest = diffs.reduce((a, d) => (Math.abs(d.mean) > Math.abs(a.mean) ? d : a));
+    out.push({ claim: slopeClaim, paper: SWEEP_PAPER.lreluSlope.shape,
+      ours: `${curve(sl, 'α')} (largest paired difference to α = 0.1: ${formatPaired(largest)})`,
+      p: diffs.map((d) => formatP(d.p)).join(', '), holds: insensitive(diffs) });
+  } else out.push(notRun(slopeClaim, SWEEP_PAPER.lreluSlope.shape));
   return out;
 }
 
-/** The spec's §10.5 claims, each judged from the stored numbers ('yes' / 'no' / 'unclear' / 'not run'). */
-export function idfermVerdicts(summaries: Summary[], evals: HngEvaluation[], queriesPerBatch: number, extra: { sweep?: SweepPoint[]; neutralAccuracy?: number | null } = {}) {
+/**
+ * The claims of the IDFERM paper, each judged from the stored numbers ('yes' / 'no' / 'unclear' / 'not run'):
+ * accuracy claims compare two variants fold by fold with the shared rule (pairedTest, p beside the verdict);
+ * "at least matches" claims are non-inferiority claims and take minEffect 0, so only a significant loss is a 'no'.
+ */
+export function idfermVerdicts(
+  summaries: Summary[], evals: HngEvaluation[], queriesPerBatch: number,
+  extra: { sweep?: SweepPoint[]; neutralAccuracy?: number | null } = {},
+): Claim[] {
   const by = (v: string) => summaries.find((s) => s.variant === v);
   const ev = (v: string) => evals.find((e) => e.variant === v);
   const fmt = (x: number) => x.toFixed(2);
-  const out: { claim: string; paper: string; ours: string; holds: string }[] = [];
+  const out: Claim[] = [];
   const idf = by('idferm'), sm = by('softmax'), nm = by('2bnm'), orc = by('idferm-oracle');
-  out.push(idf ? { claim: 'RML makes 2K distance evaluations per batch', paper: '2K (§4)', ours: `${fmt(idf.evalsPerQuery * queriesPerBatch)} at K = ${queriesPerBatch}`, holds: Math.abs(idf.evalsPerQuery - 2) < 1e-9 ? 'yes' : 'no' }
-    : { claim: 'RML makes 2K distance evaluations per batch', paper: '2K (§4)', ours: '-', holds: 'not run' });
+  const evalClaim = 'RML makes 2K distance evaluations per batch';
+  out.push(idf
+    ? described(evalClaim, '2K (§4)', `${fmt(idf.evalsPerQuery * queriesPerBatch)} at K = ${queriesPerBatch}`,
+      Math.abs(idf.evalsPerQuery - 2) < 1e-9)
+    : notRun(evalClaim, '2K (§4)'));
   const full = ev('full'), noId = ev('no-id');
+  const closer = full?.closerPct == null ? '' : ` (x* closer on ${full.closerPct.toFixed(0)} % of faces)`;
   out.push(full && full.l1ToOracle !== null
-    ? { claim: 'the HNG neutralises: |x* − truth| < |x − truth|', paper: 'Figs. 5, 9', ours: `${full.l1ToOracle.toFixed(3)} vs ${full.l1InputToOracle!.toFixed(3)}${full.closerPct == null ? '' : ` (x* closer on ${full.closerPct.toFixed(0)} % of faces)`}`, holds: full.l1ToOracle < full.l1InputToOracle! ? 'yes' : 'no' }
-    : { claim: 'the HNG neutralises', paper: 'Figs. 5, 9', ours: '-', holds: 'not run' });
+    ? described('the HNG neutralises: |x* − truth| < |x − truth|', 'Figs. 5, 9',
+      `${full.l1ToOracle.toFixed(3)} vs ${full.l1InputToOracle!.toFixed(3)}${closer}`, full.l1ToOracle < full.l1InputToOracle!)
+    : notRun('the HNG neutralises', 'Figs. 5, 9'));
   out.push(full && noId
-    ? { claim: 'the identity loss lowers identity errors', paper: 'Table 1: 2.13 % -> 0.1 %', ours: `${fmt(full.identityErrorPct)} % vs ${fmt(noId.identityErrorPct)} % without`, holds: full.identityErrorPct <= noId.identityErrorPct ? 'yes' : 'no' }
-    : { claim: 'the identity loss lowers identity errors', paper: 'Table 1', ours: '-', holds: 'not run' });
-  const pairClaim = (claim: string, paper: string, a?: Summary, b?: Summary, margin = 0) => {
-    if (!a || !b) return { claim, paper, ours: '-', holds: 'not run' };
-    const d = summarizeDifferences(a.accs.map((x, i) => x - b.accs[i]));
-    return { claim, paper, ours: `${fmt(a.mean)} vs ${fmt(b.mean)} % (paired ${fmt(d.mean)} ± ${fmt(d.std)})`, holds: pairedVerdict(d, margin) };
+    ? described('the identity loss lowers identity errors', 'Table 1: 2.13 % -> 0.1 %',
+      `${fmt(full.identityErrorPct)} % vs ${fmt(noId.identityErrorPct)} % without`, full.identityErrorPct <= noId.identityErrorPct)
+    : notRun('the identity loss lowers identity errors', 'Table 1'));
+  const pairClaim = (claim: string, paper: string, a?: Summary, b?: Summary, opts: PairedOptions = {}): Claim => {
+    if (!a || !b) return notRun(claim, paper);
+    const d = foldDifference(a.accs, b.accs, opts);
+    const ours = `${fmt(a.mean)} vs ${fmt(b.mean)} % (paired ${formatPaired(d)})`;
+    return { claim, paper, ours, p: formatP(d.p), holds: d.verdict };
   };
+  const atLeast = { minEffect: 0 };
   out.push(pairClaim('IDFERM beats softmax alone on unseen subjects', 'Tables 3, 6', idf, sm));
-  out.push(pairClaim('IDFERM at least matches 2B(N+M) (within 0.5 pt)', 'Table 3: +1.25 / +2.60 pt', idf, nm, -0.5));
+  out.push(pairClaim('IDFERM at least matches 2B(N+M) (within 0.5 pt)', 'Table 3: +1.25 / +2.60 pt', idf, nm,
+    { ...atLeast, margin: -0.5 }));
   out.push(pairClaim('pre-training on the face database helps IDFERM', 'Table 5: +0.03 (CK+) / +0.02 (MMI) pt', by('idferm-pretrained'), idf));
   out.push(pairClaim('pre-training on the face database helps 2B(N+M)', 'Table 5: +0.07 (CK+) / +0.07 (MMI) pt', by('2bnm-pretrained'), nm));
-  out.push(pairClaim('oracle references are at least as good as generated ones', 'spec §10.5 (5)', orc, idf));
+  out.push(pairClaim('oracle references are at least as good as generated ones', 'spec §10.5 (5)', orc, idf, atLeast));
   out.push(pairClaim('sparse subjects: IDFERM beats 2B(N+M)', 'motivation (§1)', by('idferm-sparse'), by('2bnm-sparse')));
   out.push(pairClaim('8 classes: IDFERM beats softmax alone', 'Table 4 (97.76 %; no softmax row)', by('idferm-8class'), by('softmax-8class')));
   const n8 = extra.neutralAccuracy;
-  out.push(n8 === undefined || n8 === null
-    ? { claim: '8 classes: the neutral class is recognised almost always', paper: 'Fig. 13b: about 99 %', ours: '-', holds: 'not run' }
-    : { claim: '8 classes: the neutral class is recognised almost always', paper: 'Fig. 13b: about 99 %', ours: `${fmt(n8)} % of neutral test faces`, holds: n8 >= 95 ? 'yes' : 'no' });
+  const neutralClaim = '8 classes: the neutral class is recognised almost always';
+  out.push(n8 === undefined || n8 === null ? notRun(neutralClaim, 'Fig. 13b: about 99 %')
+    : described(neutralClaim, 'Fig. 13b: about 99 %', `${fmt(n8)} % of neutral test faces`, n8 >= 95));
   out.push(...sweepVerdicts(extra.sweep ?? []));
   return out;
 }

@@ -22,7 +22,7 @@ import { dataInfo, disposeModel } from '../train/trainer';
 import { getMethod } from './methods';
 import { extractFeatures, planRun, RunResult, runExperiment } from './runner';
 import { parseNumberList } from './settings';
-import { pairedDifference, pairedVerdict, type PairedDifference } from '../analysis/paired';
+import { formatP, formatPaired, pairedDifference, pairedTest } from '../analysis/paired';
 import { meanStd } from '../analysis/stats';
 
 /** The Table 4 ablation plus the w/o-neutral variant: what runs on data with neutral frames. */
@@ -163,15 +163,19 @@ const paperDifference = (a: string, b: string) =>
 
 /**
  * The paper's claims, each with its evidence in the paper and our numbers;
- * every verdict is computed here from the stored runs.
+ * every verdict is computed here from the stored runs. Comparisons of two
+ * runs are paired over folds and judged by the shared rule (pairedTest), with
+ * the t-test's p beside the verdict; the curve-shape claims of Figs. 5 (all
+ * four curves), 6 and 8 are descriptive and have no p.
  */
 export function claimVerdicts(runs: Record<string, StoredRun>, set?: FerSet): Row[] {
   const out: Row[] = [];
-  const fmt = (d: PairedDifference) => `${signed(d.mean)} ± ${d.std.toFixed(2)} pp (better in ${d.wins}/${d.n} folds)`;
+  const descriptive = (claim: string, paper: string, ours: string, holds: string) =>
+    out.push({ claim, paper, ours, p: '–', holds });
   const compare = (a: string, b: string, claim: string) => {
     if (!runs[a] || !runs[b]) return;
     const d = pairedDifference(runs[a], runs[b]);
-    out.push({ claim, paper: paperDifference(a, b), ours: fmt(d), holds: pairedVerdict(d) });
+    out.push({ claim, paper: paperDifference(a, b), ours: formatPaired(d), p: formatP(d.p), holds: d.verdict });
   };
   compare('ndf', 'baseline', 'NDF beats the target-only baseline');
   compare('baseline-spl', 'baseline', 'SPL alone beats the baseline');
@@ -182,19 +186,29 @@ export function claimVerdicts(runs: Record<string, StoredRun>, set?: FerSet): Ro
   compare('spndl', 'spndl-won', 'a real neutral frame beats a learned one (SPNDL > w/o neutral)');
 
   const pace = paceAccuracyRows(runs);
+  const accAt = (v: string, p: number) =>
+    new Map(pace.filter((r) => r.variant === label(v) && r.pace === p).map((r) => [r.fold as number, r.test_acc as number]));
   const at = (v: string, p: number) => {
-    const xs = pace.filter((r) => r.variant === label(v) && r.pace === p).map((r) => r.test_acc as number);
+    const xs = [...accAt(v, p).values()];
     return xs.length ? meanStd(xs).mean : NaN;
   };
   const paces = [...new Set(pace.map((r) => r.pace as number))].sort((a, b) => a - b);
   if (['baseline', 'baseline-spl', 'ndf', 'spndl'].every((v) => runs[v])) {
     const above = paces.filter((p) => Math.min(at('ndf', p), at('spndl', p)) > Math.max(at('baseline', p), at('baseline-spl', p)));
-    out.push({ claim: 'Fig. 5: both NDF curves lie above both target-only curves at every pace', paper: 'Oulu-CASIA, one fold',
-      ours: `${above.length}/${paces.length} paces (mean over folds)`, holds: above.length === paces.length ? 'yes' : above.length <= paces.length / 2 ? 'no' : 'unclear' });
-    const early = [1, 2].filter((p) => at('baseline-spl', p) < at('baseline', p) && at('spndl', p) < at('ndf', p));
-    out.push({ claim: 'Fig. 5: SPL runs trail their no-SPL partners at paces 1–2 (fewer samples)', paper: 'Oulu-CASIA, one fold',
-      ours: `${early.length}/2 early paces; at pace 1, SPL − no SPL: target only ${signed(at('baseline-spl', 1) - at('baseline', 1), 1)}, NDF ${signed(at('spndl', 1) - at('ndf', 1), 1)} pp`,
-      holds: early.length === 2 ? 'yes' : early.length === 0 ? 'no' : 'unclear' });
+    descriptive('Fig. 5: both NDF curves lie above both target-only curves at every pace', 'Oulu-CASIA, one fold',
+      `${above.length}/${paces.length} paces (mean over folds)`,
+      above.length === paces.length ? 'yes' : above.length <= paces.length / 2 ? 'no' : 'unclear');
+    // no SPL − SPL per fold, at paces 1 and 2, for both partners (target only, NDF): one paired test over all of them
+    const trail = (withSpl: string, without: string) => [1, 2].flatMap((p) => {
+      const a = accAt(without, p), b = accAt(withSpl, p);
+      return [...a].filter(([fold]) => b.has(fold)).map(([fold, acc]) => acc - b.get(fold)!);
+    });
+    const d = pairedTest([...trail('baseline-spl', 'baseline'), ...trail('spndl', 'ndf')]);
+    out.push({
+      claim: 'Fig. 5: SPL runs trail their no-SPL partners at paces 1–2 (fewer samples)', paper: 'Oulu-CASIA, one fold',
+      ours: `no SPL − SPL: ${formatPaired(d, { pairs: 'pairs' })} over folds × paces 1–2 × both partners`,
+      p: formatP(d.p), holds: d.verdict,
+    });
   }
   const splRun = runs.spndl ?? runs['spndl-won'];
   if (splRun) {
@@ -202,8 +216,11 @@ export function claimVerdicts(runs: Record<string, StoredRun>, set?: FerSet): Ro
     const ends = splRun.config.paceEpochs.map((_, i) => splRun.config.paceEpochs.slice(0, i + 1).reduce((a, b) => a + b, 0));
     const lossAt = (e: number) => loss.find((r) => r.epoch === e)?.train_loss as number;
     const jumps = ends.slice(0, -1).filter((e) => lossAt(e + 1) > lossAt(e));
-    out.push({ claim: 'Fig. 6: with SPL the training loss jumps when a new pace admits harder samples', paper: 'RAF-DB (w/o neutral), every pace boundary',
-      ours: `${jumps.length}/${ends.length - 1} boundaries (${label(splRun.config.variant)})`, holds: jumps.length >= (ends.length - 1) * 0.8 ? 'yes' : jumps.length <= (ends.length - 1) / 2 ? 'no' : 'unclear' });
+    const boundaries = ends.length - 1;
+    descriptive('Fig. 6: with SPL the training loss jumps when a new pace admits harder samples',
+      'RAF-DB (w/o neutral), every pace boundary',
+      `${jumps.length}/${boundaries} boundaries (${label(splRun.config.variant)})`,
+      jumps.length >= boundaries * 0.8 ? 'yes' : jumps.length <= boundaries / 2 ? 'no' : 'unclear');
   }
   if (set && splRun) {
     const ex = exclusionRows(splRun, set).filter((r) => r.pace === 2);
@@ -211,8 +228,9 @@ export function claimVerdicts(runs: Record<string, StoredRun>, set?: FerSet): Ro
     if (noisy > 0) {
       const ratio = ex.reduce((a, r) => a + (r['noisy excluded'] as number), 0) / ex.reduce((a, r) => a + (r.excluded as number), 0)
         / (noisy / ex.reduce((a, r) => a + (r['training samples'] as number), 0));
-      out.push({ claim: 'Fig. 8: SPL leaves out low-quality or mislabelled samples', paper: 'RAF-DB, examples only (no rate given)',
-        ours: `noisy share among the excluded at pace 2 = ${ratio.toFixed(2)} × their share in training (all folds)`, holds: ratio > 1.5 ? 'yes' : ratio < 1.1 ? 'no' : 'unclear' });
+      descriptive('Fig. 8: SPL leaves out low-quality or mislabelled samples', 'RAF-DB, examples only (no rate given)',
+        `noisy share among the excluded at pace 2 = ${ratio.toFixed(2)} × their share in training (all folds)`,
+        ratio > 1.5 ? 'yes' : ratio < 1.1 ? 'no' : 'unclear');
     }
   }
   return out;

@@ -12,21 +12,37 @@ import type { FigureSpec } from './render';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
+/**
+ * Line dash per SPL setting for Figs. 5 and 6: runs with SPL dashed, runs without solid. The legend draws a black
+ * line segment in each dash, so the dashes belong to line marks alone: on a line with `point: true` vega-lite
+ * draws the legend symbol as a filled dot, which cannot show a dash.
+ */
+const SPL_DASH = {
+  field: 'spl', type: 'nominal', title: null,
+  scale: { domain: ['without SPL', 'with SPL'], range: [[1, 0], [6, 3]] },
+  legend: { symbolType: 'stroke', symbolStrokeColor: 'black', symbolStrokeWidth: 2, symbolSize: 400 },
+};
+
+/** Lines dashed by SPL setting, with a dot at every data point (the dots carry colour only). */
+const dashedLinesWithPoints = [
+  { mark: { type: 'line' }, encoding: { strokeDash: SPL_DASH } },
+  { mark: { type: 'point', filled: true } },
+];
+
 /** Fig. 5: test accuracy at the end of each pace, mean over folds, one line per variant (dashed: with SPL). */
 export function paceAccuracySpec(rows: Row[], title = 'Test accuracy after each pace (mean over folds)'): FigureSpec {
   return {
     $schema: SCHEMA, title, width: 360, height: 220, data: { values: rows },
-    mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'pace', type: 'ordinal', title: 'pace' },
       y: { aggregate: 'mean', field: 'test_acc', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
       color: { field: 'variant', type: 'nominal', title: null },
-      strokeDash: { field: 'spl', type: 'nominal', title: null },
     },
+    layer: dashedLinesWithPoints,
   } as FigureSpec;
 }
 
-/** Fig. 6: training loss per epoch (log scale), mean over folds, with rules at the pace boundaries. */
+/** Fig. 6: training loss per epoch (log scale), mean over folds, with rules at the pace boundaries (dashed: with SPL). */
 export function trainLossSpec(rows: Row[], paceEpochs: number[], title = 'Training loss with and without SPL (mean over folds)'): FigureSpec {
   const bounds = paceEpochs.slice(0, -1).map((_, i) => ({ epoch: paceEpochs.slice(0, i + 1).reduce((a, b) => a + b, 0) + 0.5 }));
   return {
@@ -34,13 +50,13 @@ export function trainLossSpec(rows: Row[], paceEpochs: number[], title = 'Traini
     layer: [
       { data: { values: bounds }, mark: { type: 'rule', color: '#bbb', strokeDash: [2, 2] }, encoding: { x: { field: 'epoch', type: 'quantitative' } } },
       {
-        data: { values: rows }, mark: { type: 'line', point: true },
+        data: { values: rows },
         encoding: {
           x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
           y: { field: 'train_loss', type: 'quantitative', scale: { type: 'log' }, title: 'training loss (selected samples)' },
           color: { field: 'variant', type: 'nominal', title: null },
-          strokeDash: { field: 'spl', type: 'nominal', title: null },
         },
+        layer: dashedLinesWithPoints,
       },
     ],
   } as FigureSpec;

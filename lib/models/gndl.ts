@@ -84,10 +84,16 @@ export type NeuLossForm = 'l1' | 'l2';
 export type NeuReduction = 'mean' | 'sum-over-dims' | 'sum';
 
 /**
- * L_neu (Eq. 8) between generated and real neutral features [B, d]:
- * 'mean' averages over batch and dimensions (PyTorch nn.L1Loss, spec G2),
- * 'sum-over-dims' sums each sample's dimensions and averages over the batch,
- * 'sum' is the printed Σ over everything.
+ * L_neu (GNDL, §3.3 Eq. 8) between generated and real neutral features [B, d].
+ * Eq. 8 writes Σ_i ‖F_i − F_neu,i‖₁: a sum over the d feature dimensions of
+ * each sample (and over the samples). We use 'mean' by default: the absolute
+ * error averaged over batch and dimensions (PyTorch's nn.L1Loss), i.e. the
+ * per-sample sum divided by d. So the paper's λ = 5 (Eq. 11) weighs the
+ * average per-dimension error by 5; under the per-sample sum reading the same
+ * training signal would be λ = 5/d (≈ 0.078 at the lite CNN's d = 64, ≈ 0.0098
+ * at ResNet-18's d = 512), and a λ = 5 there would pull d times harder.
+ * 'sum-over-dims' is that per-sample sum averaged over the batch, 'sum' the
+ * printed Σ over everything.
  */
 export function neutralLoss(generated: tf.Tensor2D, real: tf.Tensor2D, form: NeuLossForm = 'l1', reduction: NeuReduction = 'mean'): tf.Scalar {
   return tf.tidy(() => {
