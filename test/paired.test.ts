@@ -70,9 +70,10 @@ test('a margin shifts what the tests compare with: "at least matches within 0.5"
   assert.equal(worse.verdict, 'no', 'surely more than 0.5 worse');
 });
 
-test('identical differences: zero spread, p = 0, a zero-width interval', () => {
+test('identical differences: no spread to test against, so the sign test decides; a zero-width interval', () => {
   const d = pairedTest([2, 2, 2]);
-  assert.deepEqual([d.t, d.p, d.ci, d.verdict], [Infinity, 0, [2, 2], 'yes']);
+  assert.deepEqual([d.t, d.p, d.ci, d.verdict], [Infinity, 0.25, [2, 2], 'unclear'], 'three agreeing folds are not enough');
+  assert.deepEqual([pairedTest([2, 2, 2, 2, 2, 2]).p, pairedTest([2, 2, 2, 2, 2, 2]).verdict], [0.03125, 'yes']);
   assert.equal(pairedTest([0, 0, 0]).verdict, 'no', 'exactly level: no gain at all');
 });
 

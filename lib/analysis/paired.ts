@@ -34,7 +34,11 @@ export interface PairedTest {
   wins: number;
   losses: number;
   ties: number;
-  /** paired t statistic of (difference − margin), its degrees of freedom and two-sided p (NaN below 2 pairs) */
+  /**
+   * paired t statistic of (difference − margin), its degrees of freedom and two-sided p (NaN below 2 pairs).
+   * Identical differences have no spread to test against (t = ±∞): p is then the sign test's, which needs
+   * six agreeing pairs to reach p < 0.05, so two equal folds never decide a claim on their own
+   */
   t: number;
   df: number;
   p: number;
@@ -97,9 +101,10 @@ export function pairedTest(diffs: number[], opts: PairedOptions = {}): PairedTes
   const n = diffs.length;
   const wins = diffs.filter((d) => d > margin).length, losses = diffs.filter((d) => d < margin).length;
   const t = pairedTTest(diffs.map((d) => d - margin));
+  const signP = signTestP(wins, losses);
   const d = {
-    diffs, mean, std, n, wins, losses, ties: n - wins - losses, t: t.t, df: t.df, p: t.p,
-    signP: signTestP(wins, losses), ci: confidenceInterval(mean, std, n), margin, minEffect,
+    diffs, mean, std, n, wins, losses, ties: n - wins - losses, t: t.t, df: t.df, p: n >= 2 && std === 0 ? signP : t.p,
+    signP, ci: confidenceInterval(mean, std, n), margin, minEffect,
   };
   return { ...d, verdict: verdictOf(d) };
 }
