@@ -5,7 +5,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { readManifest } from '../lib/data/manifest';
-import { generateSynfer, resolveSynferOptions, synferName } from '../lib/data/synfer/generate';
+import { CKPLUS_CLASSES } from '../lib/data/classes';
+import { activation, drawSubject } from '../lib/data/synfer/face';
+import { generateSynfer, renderSample, resolveSynferOptions, synferName } from '../lib/data/synfer/generate';
+import { faceSvg, FRONTAL_VIEW, STROKE, VIEW_SIDE } from '../lib/data/synfer/render';
 import { parseSynferArgs } from '../tools/data-synfer';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synfer-test-'));
@@ -91,6 +94,46 @@ test('bad options give errors naming the option; nothing is written', async () =
   await assert.rejects(generateSynfer(path.join(tmp, 'a-never'), { ...small, expressions: [...small.expressions], frames: 3 }), /frames=3/);
   assert.ok(!fs.existsSync(path.join(tmp, 'a-never')));
   await assert.rejects(gen('a'), /already exists/);
+});
+
+test('no stroke is thinner than 1.5 px at 32 px, whatever the face, expression and occluders', () => {
+  for (const id of ['s001', 's002', 's003', 's004', 's005', 's006']) {
+    const face = { ...drawSubject(1, id, 1, 0), glasses: true, bangs: true, beard: true };
+    for (const e of ['neutral', ...CKPLUS_CLASSES] as const) {
+      const { svg } = faceSvg(face, activation(face, e, 1), FRONTAL_VIEW, 32);
+      for (const [, w] of svg.matchAll(/stroke-width="([\d.]+)"/g)) {
+        assert.ok((Number(w) * 32) / VIEW_SIDE >= 1.49, `${id} ${e}: a stroke of ${((Number(w) * 32) / VIEW_SIDE).toFixed(2)} px`);
+      }
+    }
+  }
+  assert.ok(Math.abs((STROKE * 32) / VIEW_SIDE - 1.5) < 1e-9);
+});
+
+test('every class changes a clean face legibly at 32 px, each in its own way, on light and dark skin alike', async () => {
+  const grey = async (png: Buffer) => Float32Array.from((await sharp(png).raw().toBuffer()), (v) => v / 255);
+  const ids = Array.from({ length: 12 }, (_, i) => `s${String(i + 1).padStart(3, '0')}`);
+  const tone = (id: string) => drawSubject(3, id, 0, 0).skinTone;
+  const subjects = [...ids.filter((id) => tone(id) === 0).slice(0, 2), ...ids.filter((id) => tone(id) === 2).slice(0, 2)];
+  assert.equal(subjects.length, 4, 'two light-skinned and two dark-skinned subjects');
+  for (const subject of subjects) {
+    const base = { seed: 3, subject, size: 32, confound: 0 };
+    const neutral = await grey(await renderSample({ ...base, expression: 'neutral', intensity: 0 }));
+    const diffs = new Map<string, Float32Array>();
+    for (const e of CKPLUS_CLASSES) {
+      const peak = await grey(await renderSample({ ...base, expression: e, intensity: 1 }));
+      const d = peak.map((v, i) => v - neutral[i]);
+      const changed = d.filter((v) => Math.abs(v) > 0.15).length;
+      assert.ok(changed >= 12, `${subject} ${e}: only ${changed} pixels change by more than 0.15`);
+      diffs.set(e, d);
+    }
+    // no two classes move the same pixels the same way
+    for (const a of CKPLUS_CLASSES) for (const b of CKPLUS_CLASSES) {
+      if (a >= b) continue;
+      const da = diffs.get(a)!, db = diffs.get(b)!;
+      const distance = Math.sqrt(da.reduce((acc, v, i) => acc + (v - db[i]) ** 2, 0));
+      assert.ok(distance > 1, `${subject}: ${a} and ${b} differ by only ${distance.toFixed(2)}`);
+    }
+  }
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

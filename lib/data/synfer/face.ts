@@ -33,16 +33,27 @@ export const ACTION_UNITS = [
 export type ActionUnit = (typeof ACTION_UNITS)[number];
 export type Activation = Partial<Record<ActionUnit, number>>;
 
-/** Peak activations per class (EMFACS-style prototypes). */
+/**
+ * Peak activations per class (EMFACS-style prototypes at CK+ peak intensity).
+ * Each class has its own unmistakable configuration: no two share both
+ * their brow movement and their mouth shape.
+ */
 export const PROTOTYPES: Record<Expression, Activation> = {
   neutral: {},
-  anger: { browLower: 1, lidTighten: 0.7, lipPress: 0.9, browRaiseOuter: -0.2 },
-  contempt: { dimpler: 1, lipCornerPull: 0.1, lidTighten: 0.15 },
-  disgust: { noseWrinkle: 1, upperLipRaise: 0.9, browLower: 0.5, lidTighten: 0.4, lipCornerDepress: 0.4, cheekRaise: 0.3 },
-  fear: { browRaiseInner: 0.9, browRaiseOuter: 0.6, browLower: 0.5, lidRaise: 0.8, lipStretch: 0.9, jawDrop: 0.35 },
-  happy: { cheekRaise: 0.8, lipCornerPull: 1, nasolabial: 0.6, lidTighten: 0.2, jawDrop: 0.15 },
-  sadness: { browRaiseInner: 0.9, browLower: 0.4, lipCornerDepress: 0.9, lidRaise: -0.25 },
-  surprise: { browRaiseInner: 1, browRaiseOuter: 1, lidRaise: 0.9, jawDrop: 0.9, lipStretch: -0.2 },
+  // brows down and together (V), narrowed eyes, lips pressed thin
+  anger: { browLower: 1, lidTighten: 0.7, lipPress: 1 },
+  // one lip corner pulled up and back, dimple on that side only
+  contempt: { dimpler: 1, lidTighten: 0.15 },
+  // wrinkled nose, raised upper lip baring the upper teeth, lowered brows
+  disgust: { noseWrinkle: 1, upperLipRaise: 1, browLower: 0.5, lidTighten: 0.5, lipCornerDepress: 0.3 },
+  // raised and drawn-together brows, wide eyes, stretched open mouth
+  fear: { browRaiseInner: 1, browRaiseOuter: 0.4, browLower: 0.5, lidRaise: 1, lipStretch: 1, jawDrop: 0.35 },
+  // raised cheeks, narrowed eyes, lip corners pulled up into an open smile
+  happy: { cheekRaise: 1, lipCornerPull: 1, nasolabial: 0.6, lidTighten: 0.2 },
+  // oblique brows (inner ends up), drooping lids, lip corners down
+  sadness: { browRaiseInner: 1, browLower: 0.3, lipCornerDepress: 1, lidRaise: -0.3 },
+  // high arched brows, wide eyes, dropped jaw
+  surprise: { browRaiseInner: 1, browRaiseOuter: 1, lidRaise: 1, jawDrop: 1 },
 };
 
 /** Look-alike class a flipped label goes to (the usual confusions on CK+ / Oulu-CASIA). */
@@ -51,9 +62,12 @@ export const LOOK_ALIKE: Record<Expression, Expression> = {
   fear: 'surprise', happy: 'contempt', sadness: 'anger', surprise: 'fear',
 };
 
-/** Spread (per unit of the confound knob) of the resting offsets that mimic expressions. */
+/**
+ * Spread (per unit of the confound knob) of the resting offsets that mimic expressions: at 1, the calibrated
+ * default, a resting face costs the plain lite baseline about 6 points against confound 0 (notebook 01).
+ */
 const REST_SPREAD: Activation = {
-  lidTighten: 0.45, browLower: 0.45, browRaiseInner: 0.4, lipCornerPull: 0.45, lipStretch: 0.35, nasolabial: 0.5,
+  lidTighten: 0.22, browLower: 0.22, browRaiseInner: 0.2, lipCornerPull: 0.22, lipStretch: 0.18, nasolabial: 0.25,
 };
 
 export type Rgb = [number, number, number];
@@ -127,20 +141,20 @@ export function drawSubject(seed: number, id: string, confound: number, occlusio
   const hairBase = ageGroup === 2 && r() < 0.7 ? [165, 165, 160] as Rgb : pick(r, HAIR);
   return {
     id, gender, ageGroup, skinTone,
-    faceWidth: n(male ? 29 : 27, 1.6, 23, 33),
-    faceHeight: n(36, 1.6, 32, 40),
-    jaw: n(male ? 0.66 : 0.52, 0.06, 0.4, 0.8),
-    eyeY: n(46, 1.2, 43, 49),
-    eyeSpacing: n(11.5, 0.9, 9.5, 13.5),
-    eyeSize: n(4.3, 0.4, 3.5, 5.2),
-    eyeAperture: n(0.55, 0.05, 0.42, 0.68),
-    browGap: n(6.2, 0.6, 4.8, 7.6),
-    browThickness: n(male ? 2.1 : 1.3, 0.25, 0.8, 2.8),
-    noseLength: n(14, 1.2, 11, 17),
-    noseWidth: n(4, 0.5, 3, 5.2),
-    mouthWidth: n(8.5, 0.8, 6.5, 10.5),
-    mouthGap: n(8.5, 0.7, 7, 10),
-    lipThickness: n(male ? 1.4 : 1.9, 0.25, 0.9, 2.5),
+    faceWidth: n(male ? 29 : 27.5, 1.5, 24, 33),
+    faceHeight: n(36, 1.5, 32, 40),
+    jaw: n(male ? 0.66 : 0.54, 0.06, 0.4, 0.8),
+    eyeY: n(45, 1, 42.5, 47.5),
+    eyeSpacing: n(12.5, 0.8, 10.5, 14.5),
+    eyeSize: n(6, 0.4, 5, 7),
+    eyeAperture: n(0.45, 0.05, 0.34, 0.56),
+    browGap: n(8, 0.7, 6.5, 9.5),
+    browThickness: n(male ? 4.4 : 3.6, 0.4, 3, 5.5),
+    noseLength: n(12.5, 1, 10, 15),
+    noseWidth: n(4.5, 0.5, 3.5, 5.5),
+    mouthWidth: n(10, 0.8, 8, 12),
+    mouthGap: n(9, 0.7, 7.5, 10.5),
+    lipThickness: n(male ? 2.2 : 2.8, 0.3, 1.6, 3.6),
     wrinkles: clamp([0.05, 0.4, 0.8][ageGroup] + uniform(r, -0.1, 0.1), 0, 1),
     skin: jitter(r, SKIN[skinTone], 10),
     hair: jitter(r, hairBase, 12),

@@ -101,7 +101,10 @@ export function resolveSynferOptions(partial: Partial<SynferOptions>): SynferOpt
 }
 
 /** Version of the drawing: bumped when the same options draw different images, so stored sets are redrawn. */
-export const SYNFER_VERSION = 2;
+export const SYNFER_VERSION = 3;
+
+/** Largest per-frame shift of a lab sequence, in pixels at 32 px (scaled with the image). */
+export const FRAME_JITTER_PX = 0.25;
 
 /** Short hash of the options and the drawing version, naming the folder a set is cached in. */
 export function synferHash(o: SynferOptions): string {
@@ -162,19 +165,20 @@ function plan(o: SynferOptions): Planned[] {
       for (const expression of o.expressions) {
         const sequence = `${s.id}_${expression}`;
         const r = rng(o.seed, 'sequence', sequence);
-        const peak = r() < o.subtle ? uniform(r, 0.3, 0.5) : uniform(r, 0.55, 1);
-        // Session: one pose and light per sequence; frames differ by small jitter only.
+        const peak = r() < o.subtle ? uniform(r, 0.3, 0.5) : uniform(r, 0.8, 1);
+        // Session: one pose and light per sequence. Every frame, the neutral one included, then moves by
+        // at most half a pixel at 32 px and changes brightness by at most 0.02: small beside the expression.
         const session = drawView(o, r, 128);
         const folder = `frames/${s.id}/${expression}`;
+        const jitter = FRAME_JITTER_PX * (VIEW_SIDE / 32);
         for (let frame = 0; frame < o.frames; frame++) {
           const isPeak = frame >= o.frames - 3;
           const ramp = Math.min(1, frame / (o.frames - 3));
-          const intensity = frame === 0 ? 0 : Math.max(0.05, Math.min(1, peak * ramp + (isPeak ? uniform(r, -0.05, 0.05) : 0)));
-          const jitter = 2 * (VIEW_SIDE / 64); // ±2 px at 64 px
-          const view: View = frame === 0 ? session : { ...session, shiftX: uniform(r, -jitter, jitter), shiftY: uniform(r, -jitter, jitter) };
+          const intensity = frame === 0 ? 0 : Math.max(0.05, Math.min(1, peak * ramp + (isPeak ? uniform(r, -0.03, 0.03) : 0)));
+          const view: View = { ...session, shiftX: uniform(r, -jitter, jitter), shiftY: uniform(r, -jitter, jitter) };
           const finish: Finish = {
             ...CLEAN, key: `${o.seed}:${sequence}:${frame}`,
-            brightness: frame === 0 ? 0 : uniform(r, -0.05, 0.05), contrast: frame === 0 ? 1 : uniform(r, 0.95, 1.05),
+            brightness: uniform(r, -0.01, 0.01), contrast: uniform(r, 0.99, 1.01),
             blur: uniform(r, 0, o.degrade * 1.2), noise: uniform(r, 0, o.degrade * 0.04),
           };
           const file = `${folder}/f${String(frame).padStart(2, '0')}.png`;

@@ -49,8 +49,16 @@ export const CLEAN: Omit<Finish, 'key'> = { brightness: 0, contrast: 1, blur: 0,
 const rgb = (c: Rgb) => `rgb(${c.map(Math.round).join(',')})`;
 const mix = (a: Rgb, b: Rgb, t: number): Rgb => a.map((v, i) => v + (b[i] - v) * t) as Rgb;
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
+const pos = (v: number) => Math.max(0, v);
 const f1 = (v: number) => (Math.round(v * 100) / 100).toString();
-const DARK: Rgb = [40, 30, 30];
+const luma = (c: Rgb) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+/** `c` made darker than `skin` by at least `delta` grey levels (creases and brows stay visible on dark skin in grey). */
+const darkerThan = (skin: Rgb, c: Rgb, delta: number): Rgb => {
+  const target = Math.max(12, luma(skin) - delta);
+  const l = luma(c);
+  return l <= target ? c : c.map((v) => v * (target / Math.max(l, 1))) as Rgb;
+};
+const DARK: Rgb = [35, 25, 25];
 /**
  * The part of the 100 x 100 canvas an image shows: brows to chin and cheek
  * to cheek, as in landmark-cropped datasets, so the expression regions get
@@ -59,12 +67,19 @@ const DARK: Rgb = [40, 30, 30];
 const VIEWBOX = [19, 22, 62, 62] as const;
 /** Canvas units across the image (shifts in pixels = units * size / VIEW_SIDE). */
 export const VIEW_SIDE = VIEWBOX[2];
-/** Thinnest stroke, in output pixels: thinner lines fade into the skin when rasterised at lite sizes. */
-const MIN_STROKE_PX = 0.8;
+/**
+ * Thinnest stroke, in canvas units: 1.5 px at 32 px. Every size and movement
+ * is in canvas units, so strokes and displacements scale with the image.
+ */
+export const STROKE = (1.5 * VIEW_SIDE) / 32;
 
 /**
  * SVG of one face, and the regions of interest in image coordinates.
+ * Expressions move features by several pixels at 32 px (brows up to 3 px,
+ * lip corners 3 px, a dropped jaw 6 px) and open the mouth on dark
+ * interior and white teeth, so each class reads at the lite image size.
  * @param a action-unit activations (rest + intensity * prototype)
+ * @param size output side in pixels (the drawing itself is resolution-free)
  */
 export function faceSvg(s: Subject, a: Record<ActionUnit, number>, view: View, size: number): { svg: string; roi: Roi } {
   const cx = 50, cy = 50;
@@ -78,18 +93,19 @@ export function faceSvg(s: Subject, a: Record<ActionUnit, number>, view: View, s
   const pt = (p: [number, number]) => `${f1(p[0])} ${f1(p[1])}`;
   const roiEyes: [number, number][] = [];
   const roiMouth: [number, number][] = [];
-  const W = s.faceWidth, H = s.faceHeight + 2.5 * Math.max(0, a.jawDrop);
-  const skinDark = mix(s.skin, [60, 40, 30], 0.35);
+  const W = s.faceWidth, H = s.faceHeight + 4 * pos(a.jawDrop);
+  const crease = darkerThan(s.skin, mix(s.skin, DARK, 0.5), 70); // wrinkles and folds
+  const browColor = darkerThan(s.skin, mix(s.hair, DARK, 0.55), 90);
   const parts: string[] = [];
-  const thinnest = (MIN_STROKE_PX * VIEWBOX[2]) / size;
+  const path = (d: string, fill: Rgb | string, extra = '') =>
+    parts.push(`<path d="${d}" fill="${typeof fill === 'string' ? fill : rgb(fill)}"${extra}/>`);
   const line = (pts: [number, number][], width: number, color: Rgb, opacity = 1) => {
-    width = Math.max(width, thinnest);
-    if (opacity <= 0.02) return;
+    if (opacity <= 0.03) return;
     const [p0, ...rest] = pts;
     let d = `M${pt(p0)}`;
     if (rest.length === 2) d += ` Q${pt(rest[0])} ${pt(rest[1])}`;
     else for (const p of rest) d += ` L${pt(p)}`;
-    parts.push(`<path d="${d}" stroke="${rgb(color)}" stroke-width="${f1(width)}" stroke-opacity="${f1(clamp(opacity, 0, 1))}" fill="none" stroke-linecap="round"/>`);
+    parts.push(`<path d="${d}" stroke="${rgb(color)}" stroke-width="${f1(Math.max(width, STROKE))}" stroke-opacity="${f1(clamp(opacity, 0, 1))}" fill="none" stroke-linecap="round"/>`);
   };
 
   // Face outline: an ellipse whose lower half narrows towards the chin.
@@ -98,130 +114,158 @@ export function faceSvg(s: Subject, a: Record<ActionUnit, number>, view: View, s
     const t = (i / 32) * 2 * Math.PI;
     const down = Math.max(0, Math.cos(t));
     const x = cx + W * Math.sin(t) * (1 - (1 - s.jaw) * down ** 1.6);
-    const y = cy + 2 + H * Math.cos(t);
+    const y = cy + 2 + (Math.cos(t) > 0 ? H : s.faceHeight) * Math.cos(t);
     outline.push(O(x, y));
   }
   const outlinePath = 'M' + outline.map(pt).join(' L') + ' Z';
-  const hairTop = O(cx, cy + 2 - H);
+  const hairTop = O(cx, cy + 2 - s.faceHeight);
 
   // Hair behind the head, ears.
   if (s.longHair) {
-    const a0 = O(cx - W - 4, cy - H * 0.4), b0 = O(cx + W + 4, cy + H * 0.55);
+    const a0 = O(cx - W - 4, cy - s.faceHeight * 0.4), b0 = O(cx + W + 4, cy + s.faceHeight * 0.55);
     parts.push(`<rect x="${f1(a0[0])}" y="${f1(a0[1])}" width="${f1(b0[0] - a0[0])}" height="${f1(b0[1] - a0[1])}" rx="6" fill="${rgb(s.hair)}"/>`);
   }
-  parts.push(`<ellipse cx="${f1(hairTop[0])}" cy="${f1(cy - H * 0.35)}" rx="${f1(W + 2.5)}" ry="${f1(H * 0.72)}" fill="${rgb(s.hair)}"/>`);
+  parts.push(`<ellipse cx="${f1(hairTop[0])}" cy="${f1(cy - s.faceHeight * 0.35)}" rx="${f1(W + 2.5)}" ry="${f1(s.faceHeight * 0.72)}" fill="${rgb(s.hair)}"/>`);
   for (const side of [-1, 1]) {
     const e = P(cx + side * W, s.eyeY + 5, -8);
-    parts.push(`<ellipse cx="${f1(e[0])}" cy="${f1(e[1])}" rx="3" ry="6" fill="${rgb(skinDark)}"/>`);
+    parts.push(`<ellipse cx="${f1(e[0])}" cy="${f1(e[1])}" rx="3" ry="6" fill="${rgb(mix(s.skin, DARK, 0.25))}"/>`);
   }
-  parts.push(`<path d="${outlinePath}" fill="${rgb(s.skin)}"/>`);
+  path(outlinePath, s.skin);
 
   // Everything below is clipped to the face.
-  const inner: string[] = [];
-  const flush = () => { inner.push(...parts.splice(0)); };
-  flush();
+  const inner = parts.splice(0);
 
-  // Hairline (low with bangs, which then cover the forehead).
-  const hairline = s.bangs ? s.eyeY - s.browGap - 2.5 : cy + 2 - H + 0.3 * H - 2 * s.wrinkles * (s.gender === 'male' ? 1 : 0);
-  const hl = [O(cx - W - 3, hairline + 4), O(cx - W * 0.4, hairline - (s.bangs ? 0 : 1.5)), O(cx + W * 0.4, hairline - (s.bangs ? 0 : 1.5)), O(cx + W + 3, hairline + 4)];
+  // Hairline, high enough to leave the forehead's creases in view.
+  const hairline = cy + 2 - s.faceHeight + 0.22 * s.faceHeight - 2 * s.wrinkles * (s.gender === 'male' ? 1 : 0);
+  const hl = [O(cx - W - 3, hairline + 4), O(cx - W * 0.4, hairline - 1.5), O(cx + W * 0.4, hairline - 1.5), O(cx + W + 3, hairline + 4)];
   const top = O(cx, cy - H - 10);
-  parts.push(`<path d="M${pt(hl[0])} C${pt(hl[1])} ${pt(hl[2])} ${pt(hl[3])} L${f1(hl[3][0])} ${f1(top[1])} L${f1(hl[0][0])} ${f1(top[1])} Z" fill="${rgb(s.hair)}"/>`);
+  path(`M${pt(hl[0])} C${pt(hl[1])} ${pt(hl[2])} ${pt(hl[3])} L${f1(hl[3][0])} ${f1(top[1])} L${f1(hl[0][0])} ${f1(top[1])} Z`, s.hair);
 
-  // Forehead lines: age (static) and raised brows (AU1+2).
-  const foreheadLines = clamp(0.35 * (Math.max(0, a.browRaiseInner) + Math.max(0, a.browRaiseOuter)) + 0.45 * s.wrinkles, 0, 1);
-  if (!s.bangs) {
-    for (let k = 0; k < 3; k++) {
-      const y = s.eyeY - s.browGap - 4 - 2.2 * k;
-      line([P(cx - 8, y + 0.6, 12), P(cx, y - 0.4, 13), P(cx + 8, y + 0.6, 12)], 0.5, skinDark, foreheadLines * (1 - 0.25 * k));
-    }
+  // Forehead creases: age (static) and raised brows (AU1+2).
+  const browY = s.eyeY - s.browGap;
+  const forehead = clamp(0.55 * (pos(a.browRaiseInner) + pos(a.browRaiseOuter)) + 0.35 * s.wrinkles, 0, 1);
+  for (let k = 0; k < 2; k++) {
+    const y = browY - 8.5 - 4.2 * k;
+    line([P(cx - 10, y + 1, 12), P(cx, y - 0.8, 13), P(cx + 10, y + 1, 12)], STROKE, crease, forehead * (1 - 0.3 * k));
   }
 
-  // Eyes, brows, crow's feet.
+  // Eyes: the upper lid rises with AU5 and falls with AU7 and AU6; the raised cheek (AU6) pushes the lower lid up.
   const ew = s.eyeSize;
-  const open = clamp(s.eyeAperture * (1 + 0.7 * a.lidRaise - 0.65 * a.lidTighten - 0.35 * a.cheekRaise), 0.08, 1.1) * ew;
-  const lower = ew * 0.32 * clamp(1 - 0.6 * a.cheekRaise - 0.2 * a.lidTighten, 0.3, 1.3);
+  const up = clamp(ew * s.eyeAperture * (1 + 1.1 * a.lidRaise - 0.75 * a.lidTighten - 0.4 * pos(a.cheekRaise)), 0.4, 7);
+  const low = clamp(ew * 0.3 * (1 + 0.5 * a.lidRaise - 0.7 * pos(a.cheekRaise) - 0.4 * a.lidTighten), 0.3, 3.5);
+  const irisColor = mix(s.iris, DARK, 0.45);
   for (const side of [-1, 1]) {
     const ex = cx + side * s.eyeSpacing, ey = s.eyeY;
-    const inC = P(ex - side * ew, ey, 14), outC = P(ex + side * ew, ey, 13);
-    const upC = P(ex, ey - 2 * open, 15), loC = P(ex, ey + 2 * lower, 15);
-    parts.push(`<path d="M${pt(inC)} Q${pt(upC)} ${pt(outC)} Q${pt(loC)} ${pt(inC)} Z" fill="rgb(238,236,230)" stroke="${rgb(DARK)}" stroke-width="${f1(Math.max(0.7, thinnest))}"/>`);
-    const iris = P(ex, ey + 0.2, 15);
-    const ir = Math.min(ew * 0.45, open + lower * 0.6) * Math.cos(yaw) ** 0.5;
-    parts.push(`<circle cx="${f1(iris[0])}" cy="${f1(iris[1])}" r="${f1(ir)}" fill="${rgb(s.iris)}"/>`);
-    parts.push(`<circle cx="${f1(iris[0])}" cy="${f1(iris[1])}" r="${f1(ir * 0.45)}" fill="rgb(15,10,10)"/>`);
-    // Lids drawn again on top so a narrow aperture cuts the iris.
-    const lidTop = P(ex, ey - 2 * open - 2.2, 15);
-    parts.push(`<path d="M${pt(inC)} Q${pt(upC)} ${pt(outC)} Q${pt(lidTop)} ${pt(inC)} Z" fill="${rgb(s.skin)}"/>`);
-    parts.push(`<path d="M${pt(inC)} Q${pt(loC)} ${pt(outC)} Q${pt(P(ex, ey + 2 * lower + 2, 15))} ${pt(inC)} Z" fill="${rgb(s.skin)}"/>`);
-    line([inC, upC, outC], 0.9, DARK);
-    line([P(ex - side * ew * 0.8, ey + lower + 1.6, 14), P(ex, ey + lower + 2.6 + 0.6 * a.cheekRaise, 14), P(ex + side * ew * 0.9, ey + lower + 1.4, 13)],
-      0.5, skinDark, 0.25 + 0.7 * Math.max(0, a.cheekRaise) + 0.3 * s.wrinkles);
-    for (const dy of [-1.2, 0.8]) {
-      line([P(ex + side * (ew + 1), ey + dy * 0.5, 12), P(ex + side * (ew + 3.2), ey + dy * 1.6, 11)], 0.4, skinDark, 0.6 * s.wrinkles + 0.5 * Math.max(0, a.cheekRaise));
-    }
-    // Brow: inner end rises with AU1, outer with AU2; AU4 pulls it down and in.
-    const gap = s.browGap;
-    const inner0: [number, number, number] = [ex - side * (ew * 0.8 + 1.4 * a.browLower), ey - gap - 4 * a.browRaiseInner + 3 * a.browLower, 15];
-    const outer0: [number, number, number] = [ex + side * ew * 1.35, ey - gap + 0.8 - 3.8 * a.browRaiseOuter + 1 * a.browLower, 13];
-    const mid0: [number, number, number] = [ex + side * ew * 0.35, (inner0[1] + outer0[1]) / 2 - 2 - 0.8 * a.browRaiseOuter, 15];
+    const inC = P(ex - side * ew, ey, 14), outC = P(ex + side * ew, ey - 0.4, 13);
+    const upC = P(ex, ey - 2 * up, 15), loC = P(ex, ey + 2 * low, 15);
+    path(`M${pt(inC)} Q${pt(upC)} ${pt(outC)} Q${pt(loC)} ${pt(inC)} Z`, [240, 238, 232]);
+    const iris = P(ex, ey + 0.3, 15);
+    const ir = ew * 0.45 * Math.cos(yaw) ** 0.5;
+    parts.push(`<circle cx="${f1(iris[0])}" cy="${f1(iris[1])}" r="${f1(ir)}" fill="${rgb(irisColor)}"/>`);
+    parts.push(`<circle cx="${f1(iris[0])}" cy="${f1(iris[1])}" r="${f1(ir * 0.5)}" fill="rgb(10,8,8)"/>`);
+    // Lids drawn again on top, so a narrow aperture cuts the iris.
+    path(`M${pt(inC)} Q${pt(upC)} ${pt(outC)} Q${pt(P(ex, ey - 2 * up - 6, 15))} ${pt(inC)} Z`, s.skin);
+    path(`M${pt(inC)} Q${pt(loC)} ${pt(outC)} Q${pt(P(ex, ey + 2 * low + 5, 15))} ${pt(inC)} Z`, s.skin);
+    line([inC, upC, outC], STROKE, DARK); // lash line
+    // Raised cheek: a crease under the eye and crow's feet at its outer corner.
+    const cheek = clamp(pos(a.cheekRaise) + 0.3 * s.wrinkles, 0, 1);
+    line([P(ex - side * ew * 0.7, ey + low + 2.6, 14), P(ex, ey + low + 4.2, 14), P(ex + side * ew * 0.8, ey + low + 2.2, 13)], STROKE, crease, cheek);
+    line([P(ex + side * (ew + 1.8), ey - 1, 12), P(ex + side * (ew + 4.5), ey - 2.5, 11)], STROKE, crease, 0.9 * cheek);
+    line([P(ex + side * (ew + 1.8), ey + 1.5, 12), P(ex + side * (ew + 4.5), ey + 3, 11)], STROKE, crease, 0.9 * cheek);
+    // Brow: the inner end rises with AU1, the outer with AU2; AU4 pulls the brow down and in.
+    const inner0: [number, number, number] = [ex - side * (ew * 0.8 - 2.2 * a.browLower), browY - 6 * a.browRaiseInner + 4.5 * a.browLower, 15];
+    const outer0: [number, number, number] = [ex + side * ew * 1.3, browY + 0.5 - 5.5 * a.browRaiseOuter + 1.2 * a.browLower, 13];
+    const arch = 2.2 + 1.8 * pos(a.browRaiseOuter) - 1.2 * pos(a.browLower);
+    const mid0: [number, number, number] = [ex + side * ew * 0.25, (inner0[1] + outer0[1]) / 2 - arch, 15];
     const brow = [P(...inner0), P(...mid0), P(...outer0)];
-    line(brow, s.browThickness, mix(s.hair, DARK, 0.5));
+    line(brow, s.browThickness, browColor);
     roiEyes.push(...brow, inC, outC, upC, loC);
   }
-  // Glabella lines (AU4) between the brows.
-  const glab = clamp(0.8 * a.browLower + 0.15 * s.wrinkles, 0, 1);
-  for (const side of [-1, 1]) line([P(cx + side * 1.3, s.eyeY - s.browGap + 1, 16), P(cx + side * 1.6, s.eyeY - s.browGap - 3.5, 16)], 0.45, skinDark, glab);
+  // Glabella creases (AU4) between the brows.
+  const glabella = clamp(1.1 * pos(a.browLower) + 0.15 * s.wrinkles, 0, 1);
+  for (const side of [-1, 1]) {
+    line([P(cx + side * 2.2, browY + 3.5, 16), P(cx + side * 2.6, browY - 2.5, 16)], STROKE, crease, glabella);
+  }
 
-  // Nose, with AU9 wrinkles on the bridge.
+  // Nose: its base, with wrinkles on the bridge (AU9) and wings lifted by AU9/AU10.
   const tipY = s.eyeY + s.noseLength;
-  const wingY = tipY - 1 - 1.2 * Math.max(0, a.upperLipRaise) - 0.8 * Math.max(0, a.noseWrinkle);
-  line([P(cx - 1.8, s.eyeY + 2, 18), P(cx - 2.2, tipY - 3, 22), P(cx - s.noseWidth * 0.5, wingY, 22)], 0.6, skinDark, 0.6);
-  line([P(cx - s.noseWidth, wingY - 0.5, 19), P(cx, tipY + 1.8, 25), P(cx + s.noseWidth, wingY - 0.5, 19)], 0.8, skinDark, 0.9);
+  const lift = 1.5 * pos(a.upperLipRaise) + 1.5 * pos(a.noseWrinkle);
+  const wingY = tipY - 1 - lift;
+  line([P(cx - s.noseWidth - 0.5, wingY - 1, 19), P(cx, tipY + 2.5 - 0.5 * lift, 25), P(cx + s.noseWidth + 0.5, wingY - 1, 19)], STROKE, crease, 0.9);
   for (let k = 0; k < 2; k++) {
-    const y = s.eyeY + 2.5 + 1.6 * k;
-    line([P(cx - 2.6, y, 18), P(cx, y - 0.5, 19), P(cx + 2.6, y, 18)], 0.45, skinDark, clamp(a.noseWrinkle, 0, 1));
+    const y = s.eyeY + 1.5 + 3.6 * k;
+    line([P(cx - 4, y + 0.6, 18), P(cx, y - 0.6, 19), P(cx + 4, y + 0.6, 18)], STROKE, crease, clamp(1.2 * a.noseWrinkle, 0, 1));
   }
 
-  // Mouth: corners move with AU12/AU15 (AU14 on one side only), width with AU20/AU23,
-  // opening with AU26 and AU10.
+  // Mouth: corners move with AU12/AU15 (AU14 on one side only), width with AU20 and AU23,
+  // opening with AU26, AU10 and a broad smile; teeth show when the lips are drawn back.
   const my = tipY + s.mouthGap;
-  const mw = s.mouthWidth * (1 + 0.25 * a.lipCornerPull + 0.35 * a.lipStretch - 0.25 * a.lipPress - 0.12 * a.jawDrop);
-  const cornerY = (side: number) => my - 4 * a.lipCornerPull + 3.5 * a.lipCornerDepress - (side > 0 ? 3.8 * a.dimpler : 0);
-  const L = P(cx - mw, cornerY(-1), 14), R = P(cx + mw + 0.8 * a.dimpler, cornerY(1), 14);
-  const opening = 7 * Math.max(0, a.jawDrop) + 1.5 * Math.max(0, a.upperLipRaise);
-  const lt = s.lipThickness * clamp(1 - 0.6 * a.lipPress, 0.3, 1.2);
-  const upperOut = P(cx, my - lt - 1.6 * Math.max(0, a.upperLipRaise), 16), lowerOut = P(cx, my + opening + lt * 1.4, 16);
-  const lip = mix(s.skin, [170, 70, 70], 0.4);
-  parts.push(`<path d="M${pt(L)} Q${pt(upperOut)} ${pt(R)} Q${pt(lowerOut)} ${pt(L)} Z" fill="${rgb(lip)}"/>`);
-  if (opening > 0.4) {
-    const ui = P(cx, my - 0.5 * Math.max(0, a.upperLipRaise), 16), li = P(cx, my + opening, 16);
-    parts.push(`<path d="M${pt(L)} Q${pt(ui)} ${pt(R)} Q${pt(li)} ${pt(L)} Z" fill="rgb(50,20,20)"/>`);
+  const mw = s.mouthWidth * clamp(1 + 0.18 * a.lipCornerPull + 0.4 * a.lipStretch - 0.3 * a.lipPress - 0.25 * pos(a.jawDrop), 0.55, 1.6);
+  const cornerY = (side: number) => my - 6 * a.lipCornerPull + 5.5 * a.lipCornerDepress + 1 * pos(a.lipStretch) - (side > 0 ? 5.5 * a.dimpler : 0);
+  const L = P(cx - mw, cornerY(-1), 14), R = P(cx + mw + 2.5 * a.dimpler, cornerY(1), 14);
+  const opening = 13 * pos(a.jawDrop) + 3 * pos(a.upperLipRaise) + 3.5 * pos(a.lipCornerPull) + 2.5 * pos(a.lipStretch);
+  const lt = s.lipThickness * clamp(1 - 0.75 * a.lipPress, 0.2, 1.3);
+  const raise = 3.5 * pos(a.upperLipRaise);
+  const upperIn = P(cx, my - raise - 0.5 * pos(a.lipCornerPull), 16), lowerIn = P(cx, my - raise + opening, 16);
+  const upperOut = P(cx, upperIn[1] - lt * 1.1, 16), lowerOut = P(cx, lowerIn[1] + lt * 1.4, 16);
+  // A lip edge from L to R through `apex`: a cubic whose control points sit at 4/3 of the apex's depth, near the corners, so
+  // an open mouth rounds like a real one instead of closing to a point.
+  const edge = (apex: [number, number], round = 0.12) => {
+    const yc = (4 * apex[1] - (L[1] + R[1]) / 2) / 3, w = R[0] - L[0];
+    return `C${pt([L[0] + round * w, yc + (L[1] - (L[1] + R[1]) / 2)])} ${pt([R[0] - round * w, yc + (R[1] - (L[1] + R[1]) / 2)])} ${pt(R)}`;
+  };
+  const back = (d: string) => { // the same cubic, R to L
+    const m = /^C(\S+) (\S+) (\S+) (\S+) \S+ \S+$/.exec(d)!;
+    return `C${m[3]} ${m[4]} ${m[1]} ${m[2]} ${pt(L)}`;
+  };
+  const lipColor = darkerThan(s.skin, mix(s.skin, [150, 60, 60], 0.45), 35);
+  path(`M${pt(L)} ${edge(upperOut)} ${back(edge(lowerOut))} Z`, lipColor);
+  if (opening > 0.8) {
+    const inside = `M${pt(L)} ${edge(upperIn)} ${back(edge(lowerIn))} Z`;
+    path(inside, [45, 18, 18]);
+    const teeth = clamp(pos(a.lipCornerPull) + pos(a.lipStretch) + pos(a.upperLipRaise) - 0.6 * pos(a.jawDrop), 0, 1);
+    const band = Math.min(3.4, opening * 0.55);
+    if (teeth > 0.1 && band >= STROKE / 2) {
+      // Upper teeth along the upper lip (a band clipped to the opening); a stretched mouth (AU20) bares the lower ones too.
+      const along = (apex: [number, number], width: number) =>
+        `<path d="M${pt(L)} ${edge(apex)}" fill="none" stroke="rgb(238,236,228)" stroke-width="${f1(2 * width)}"/>`;
+      parts.push(`<clipPath id="m"><path d="${inside}"/></clipPath>`);
+      parts.push(`<g clip-path="url(#m)" opacity="${f1(teeth)}">${along(upperIn, band)}${pos(a.lipStretch) > 0.2 ? along(lowerIn, 0.8 * band) : ''}</g>`);
+    }
   } else {
-    line([L, P(cx, my + 0.3, 16), R], 0.7, mix(lip, DARK, 0.5));
+    line([L, [cx, 2 * (my - raise + 0.3) - (L[1] + R[1]) / 2], R], STROKE * (1 + 0.3 * pos(a.lipPress)), mix(lipColor, DARK, 0.65));
   }
+  // Dimple (AU14) beside the pulled corner.
+  line([[R[0] + 1.5, R[1] - 2], [R[0] + 3, R[1] + 0.5], [R[0] + 2.2, R[1] + 3]], STROKE, crease, clamp(1.3 * a.dimpler, 0, 1));
   roiMouth.push(L, R, upperOut, lowerOut);
 
   // Nasolabial folds: resting depth, smiles (AU12), AU9/AU10; jowls with age.
-  const fold = clamp(0.5 * a.nasolabial + 0.45 * Math.max(0, a.lipCornerPull) + 0.4 * Math.max(0, a.noseWrinkle) + 0.3 * Math.max(0, a.upperLipRaise) + 0.25 * s.wrinkles, 0, 1);
+  const fold = clamp(0.6 * a.nasolabial + 0.6 * pos(a.lipCornerPull) + 0.5 * pos(a.noseWrinkle) + 0.4 * pos(a.upperLipRaise) + 0.25 * s.wrinkles, 0, 1);
   for (const side of [-1, 1]) {
     const c = side > 0 ? R : L;
-    line([P(cx + side * (s.noseWidth + 1), wingY, 17), P(cx + side * (s.noseWidth + 4), (wingY + my) / 2, 14), [c[0] + side * 2, c[1] + 1.5]], 0.6, skinDark, fold);
-    line([[c[0] + side * 1.5, c[1] + 3], P(cx + side * (mw + 2.5), my + 9, 10)], 0.5, skinDark, s.wrinkles > 0.5 ? 0.6 * s.wrinkles : 0);
+    line([P(cx + side * (s.noseWidth + 2), wingY, 17), P(cx + side * (s.noseWidth + 6), (wingY + my) / 2, 14), [c[0] + side * 3, c[1] + 1]], STROKE, crease, fold);
+    line([[c[0] + side * 2, c[1] + 4], P(cx + side * (mw + 3), my + 11, 10)], STROKE, crease, s.wrinkles > 0.5 ? 0.7 * s.wrinkles : 0);
   }
 
-  // Occluders that belong to the subject.
+  // Occluders that belong to the subject: a beard below the mouth, bangs over the forehead
+  // and the brows' upper range, glasses over the eyes.
   if (s.beard) {
-    const by = Math.max(lowerOut[1], my + opening) + 1.8;
-    parts.push(`<path d="M${f1(cx - W - 5)} ${f1(by - 3)} Q${f1(cx)} ${f1(by + 2)} ${f1(cx + W + 5)} ${f1(by - 3)} L${f1(cx + W + 5)} 100 L${f1(cx - W - 5)} 100 Z" fill="${rgb(s.hair)}" fill-opacity="0.92"/>`);
-    line([P(cx - mw - 1, my - lt - 1, 15), P(cx, my - lt - 2.6, 17), P(cx + mw + 1, my - lt - 1, 15)], 1.6, s.hair, 0.92);
+    const by = Math.max(lowerOut[1], lowerIn[1]) + 2;
+    path(`M${f1(cx - W - 5)} ${f1(by - 3)} Q${f1(cx)} ${f1(by + 2)} ${f1(cx + W + 5)} ${f1(by - 3)} L${f1(cx + W + 5)} 100 L${f1(cx - W - 5)} 100 Z`, s.hair, ' fill-opacity="0.92"');
+    line([P(cx - mw - 1, upperOut[1] - 1, 15), P(cx, upperOut[1] - 2.6, 17), P(cx + mw + 1, upperOut[1] - 1, 15)], 2 * STROKE, s.hair, 0.92);
+  }
+  if (s.bangs) {
+    const edge = browY - 3;
+    const b = [O(cx - W - 3, edge - 2), O(cx - W * 0.3, edge + 1), O(cx + W * 0.3, edge + 1), O(cx + W + 3, edge - 2)];
+    path(`M${pt(b[0])} C${pt(b[1])} ${pt(b[2])} ${pt(b[3])} L${f1(b[3][0])} ${f1(top[1])} L${f1(b[0][0])} ${f1(top[1])} Z`, s.hair);
   }
   const clipped = parts.splice(0);
   if (s.glasses) {
     for (const side of [-1, 1]) {
       const c = P(cx + side * s.eyeSpacing, s.eyeY, 17);
-      parts.push(`<ellipse cx="${f1(c[0])}" cy="${f1(c[1])}" rx="${f1((ew + 2.4) * Math.cos(yaw) ** 0.7)}" ry="${f1(ew * 0.9 + 1.4)}" fill="rgb(255,255,255)" fill-opacity="0.12" stroke="rgb(25,25,25)" stroke-width="1"/>`);
+      parts.push(`<ellipse cx="${f1(c[0])}" cy="${f1(c[1])}" rx="${f1((ew + 2.6) * Math.cos(yaw) ** 0.7)}" ry="${f1(ew * 0.85 + 1.6)}" fill="rgb(255,255,255)" fill-opacity="0.15" stroke="rgb(25,25,25)" stroke-width="${f1(STROKE)}"/>`);
     }
-    line([P(cx - s.eyeSpacing + ew + 2.2, s.eyeY - 0.5, 18), P(cx, s.eyeY - 1.5, 19), P(cx + s.eyeSpacing - ew - 2.2, s.eyeY - 0.5, 18)], 0.9, [25, 25, 25]);
+    line([P(cx - s.eyeSpacing + ew + 2.4, s.eyeY - 0.5, 18), P(cx, s.eyeY - 1.5, 19), P(cx + s.eyeSpacing - ew - 2.4, s.eyeY - 0.5, 18)], STROKE, [25, 25, 25]);
   }
 
   // Session illumination: a shadow across the face from the light's far side.
