@@ -25,20 +25,22 @@ const param = <T extends Value>(doc: string, smoke: T, lite: T, paper: T, oneOf?
 /** Every parameter a notebook or the runner reads. Add new ones here, documented. */
 export const PARAMETERS = {
   seed: param('random seed for data generation, weight initialisation and batching', 1, 1, 1),
+  calibrationSeed: param('seed of the SynFER calibration runs (notebook 01): other faces, folds and weights than `seed`, the one every paper notebook reports on', 7, 7, 7),
   dataset: param('dataset the paper notebooks train on (synfer is the embedded synthetic set)', 'synfer', 'synfer', 'ckplus',
     ['synfer', 'ckplus', 'oulu', 'mmi', 'rafdb', 'sfew', 'fer2013', 'multipie', 'csv']),
   dataRoot: param('folder of a real dataset in its published layout (paper profile)', '', '', ''),
   subjects: param('synthetic subjects generated', 12, 60, 60),
-  imageSize: param('side of the square face images fed to the network, in pixels', 32, 64, 224),
+  imageSize: param('side of the square face images fed to the network, in pixels', 32, 32, 224),
   folds: param('subject-independent cross-validation folds', 2, 5, 10),
   backbone: param('feature extractor', 'lite-cnn', 'lite-cnn', 'resnet18', ['lite-cnn', 'resnet18']),
   batchSize: param('training batch size', 16, 32, 128),
   epochs: param('training epochs per fold (papers differ; paper notebooks may scale this)', 1, 12, 150),
   learningRate: param('base learning rate', 1e-3, 1e-3, 1e-3),
   force: param('recompute results even when an identical run is stored', false, false, false),
+  study: param('also train the runs that do not fit in npm start (sweeps, extra ablations, second seeds, the controlled benchmark: `npm run study`); without it a notebook shows those runs when they are stored and names that command', false, false, true),
   workers: param('folds trained at once, each in a worker thread with a single-threaded wasm backend (0: one per core on wasm, at most 4; 1: one fold at a time in the notebook\'s own process). The numbers do not depend on it', 0, 0, 0),
   benchSteps: param('timed training steps in the environment check (notebook 00)', 3, 10, 20),
-  backboneWidth: param('base filter count of the lite backbones (lite-cnn: width x [1,2,4,8]); ResNet-18 ignores it', 8, 16, 64),
+  backboneWidth: param('base filter count of the lite backbones (lite-cnn: width x [1,2,4,8]); ResNet-18 ignores it', 8, 8, 64),
   pretrainedWeights: param('TF.js model.json of pretrained backbone weights (e.g. converted torchvision ResNet-18); empty: train from scratch', '', '', ''),
   optimizer: param('optimiser of the plain training step (papers may choose their own)', 'adam', 'adam', 'adam', ['adam', 'sgd', 'momentum']),
   lrSchedule: param('learning-rate schedule: constant, or multiplied by lrGamma after each epoch in lrMilestones', 'constant', 'constant', 'constant', ['constant', 'milestones']),
@@ -172,7 +174,7 @@ type Params = typeof PARAMETERS;
  * levels only choose which runs a notebook makes, so editing them never
  * retrains the runs it already has.
  */
-export const NOT_RUN_SETTINGS = ['force', 'benchSteps', 'workers',
+export const NOT_RUN_SETTINGS = ['force', 'benchSteps', 'workers', 'calibrationSeed', 'study',
   'gndlVariants', 'gndlLambdas', 'idfermVariants', 'idfermHngVariants', 'idfermLambdas', 'idfermSlopes', 'ddlVariants', 'ddlSeeds',
   'comparisonMethods', 'comparisonBenchMethods', 'comparisonConfoundLevels', 'comparisonPoseLevels', 'comparisonLightLevels'] as const;
 export type RunSettings = Omit<Config, (typeof NOT_RUN_SETTINGS)[number]>;

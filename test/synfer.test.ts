@@ -7,7 +7,9 @@ import sharp from 'sharp';
 import { readManifest } from '../lib/data/manifest';
 import { CKPLUS_CLASSES } from '../lib/data/classes';
 import { activation, drawSubject } from '../lib/data/synfer/face';
-import { generateSynfer, renderSample, resolveSynferOptions, synferName } from '../lib/data/synfer/generate';
+import { generateSynfer, renderSample, resolveSynferOptions, synferHash, synferName } from '../lib/data/synfer/generate';
+import { synferOptionsFrom } from '../lib/data/dataset';
+import { loadConfig } from '../lib/config';
 import { faceSvg, FRONTAL_VIEW, STROKE, VIEW_SIDE } from '../lib/data/synfer/render';
 import { parseSynferArgs } from '../tools/data-synfer';
 
@@ -134,6 +136,12 @@ test('every class changes a clean face legibly at 32 px, each in its own way, on
       assert.ok(distance > 1, `${subject}: ${a} and ${b} differ by only ${distance.toFixed(2)}`);
     }
   }
+});
+
+test("the command line's defaults draw the notebooks' default lab set", () => {
+  const cli = parseSynferArgs(['--out', 'x', '--subjects', '60', '--size', '32']);
+  const notebooks = synferOptionsFrom(loadConfig({ FER_PROFILE: 'lite' }));
+  assert.equal(synferHash(resolveSynferOptions(cli.options)), synferHash(notebooks), 'same options, same set folder');
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -113,6 +113,23 @@ export async function prepareMethod(method: Method, config: RunConfig, set: FerS
   });
 }
 
+/**
+ * A run's stored result, or null when it is not stored: for the runs a
+ * notebook shows only when `npm run study` made them. Never trains.
+ */
+export async function findStoredRun(opts: Omit<RunOptions, 'force'>): Promise<RunResult | null> {
+  const set = opts.set ?? await (require('../data/dataset') as typeof import('../data/dataset')).loadDataset(opts.config);
+  const { dir } = planRun({ ...opts, set });
+  return isComplete(dir) ? { ...loadRun(dir), cached: true } : null;
+}
+
+/**
+ * Trains (or reuses) the run when `train` is true, e.g. config.study or a
+ * notebook's main comparison; otherwise only looks it up (findStoredRun).
+ */
+export const runOrFind = (opts: RunOptions, train: boolean): Promise<RunResult | null> =>
+  (train ? runExperiment(opts) : findStoredRun(opts));
+
 /** Runs being trained in this process, by folder: a second request for the same run waits for the first. */
 const inFlight = new Map<string, Promise<RunResult>>();
 
