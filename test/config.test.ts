@@ -9,7 +9,8 @@ test('lite is the default profile, and profiles differ in scale', () => {
   assert.equal(lite.profile, 'lite');
   const smoke = loadConfig({ FER_PROFILE: 'smoke' });
   const paper = loadConfig({ FER_PROFILE: 'paper' });
-  assert.ok(smoke.imageSize < lite.imageSize && lite.imageSize < paper.imageSize);
+  assert.ok(smoke.imageSize <= lite.imageSize && lite.imageSize < paper.imageSize);
+  assert.ok(smoke.subjects < lite.subjects && smoke.epochs < lite.epochs);
   assert.ok(smoke.folds < lite.folds && paper.folds === 10);
   assert.equal(paper.backbone, 'resnet18');
 });

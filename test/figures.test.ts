@@ -37,7 +37,7 @@ test('regenerateFigures draws the figures whose runs are stored and lists the ot
   }
   assert.equal(by['gndl/fig6-confusion'].paperFigure, 'GNDL Fig. 6');
   // Fig. 7 compares every variant of the study; the baseline run is not stored
-  assert.match(by['gndl/fig7-lambda'].file, /^missing: run notebook 03 first \(no complete run gndl-baseline-/);
+  assert.match(by['gndl/fig7-lambda'].file, /^missing: run notebook 03 first \(no complete run baseline-plain-/);
   assert.ok(!fs.existsSync(path.join(figures, 'gndl/fig7-lambda.svg')));
 });
 

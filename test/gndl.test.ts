@@ -23,7 +23,7 @@ import { linkedVariants } from '../lib/results/paper-tables';
 import { frameRows, type StoredRun } from '../lib/results/store';
 import { hardSampleGrid, hardSamples } from '../lib/figures/gndl';
 import { pairedDifference } from '../lib/analysis/paired';
-import { claimVerdicts, confoundGainDifferences } from '../lib/experiments/gndl-study';
+import { claimVerdicts, confoundGainDifferences, gndlRunOf } from '../lib/experiments/gndl-study';
 import type { FerSet } from '../lib/data/dataset';
 import * as dfd from 'danfojs-node';
 import { disposeBatch, makeBatch } from '../lib/train/batches';
@@ -116,9 +116,11 @@ test('stopGradient passes values and blocks gradients', () => {
 test('variants: the ones Table 1 links exist, and impossible combinations are errors', () => {
   for (const l of linkedVariants().filter((v) => v.method === 'gndl')) assert.ok(gndlMethod.variants[l.variant], `${l.variant} is linked by ${l.tables}`);
   assert.deepEqual(gndlMethod.inputs(resolveRunConfig(config(), gndlMethod, 'gndl').options), { train: 'pair', test: 'target' });
-  assert.deepEqual(gndlMethod.inputs(resolveRunConfig(config(), gndlMethod, 'baseline').options), { train: 'target', test: 'target' });
-  assert.deepEqual(gndlMethod.inputs(resolveRunConfig(config(), gndlMethod, 'oracle-ndf').options), { train: 'pair', test: 'pair' });
-  assert.throws(() => build('baseline', { lambda: 5 }), /pairs='none'/);
+  assert.deepEqual(gndlMethod.inputs(resolveRunConfig(config(), gndlMethod, 'gndl', { trainSubtract: 'real', testSubtract: 'real' }).options), { train: 'pair', test: 'pair' });
+  assert.throws(() => build('gndl', { pairs: 'none' }), /pairs='none'/);
+  // the baseline and the real-neutral oracle of notebook 03 are the shared baseline's and SPNDL's NDF runs
+  assert.deepEqual([gndlRunOf('baseline'), gndlRunOf('oracle-ndf'), gndlRunOf('gndl')],
+    [{ method: 'baseline', variant: 'plain' }, { method: 'spndl', variant: 'ndf' }, { method: 'gndl', variant: 'gndl' }]);
   assert.throws(() => build('no-nfg', { testSubtract: 'generated' }), /nfg=false/);
 });
 

@@ -293,8 +293,8 @@ test('verdicts come from the shared paired test; "at least matches within 0.5" f
   const verdict = (idf: number[], nm: number[]) =>
     idfermVerdicts([summary('idferm', idf), summary('2bnm', nm)], [], 14).find((v) => v.claim.startsWith('IDFERM at least matches'))!.holds;
   assert.equal(verdict([15, 18, 12], [14, 14, 16]), 'unclear', 'mean +0.33, spread 2.5: shows nothing');
-  assert.equal(verdict([60, 61, 62], [58, 59, 60]), 'yes');
-  assert.equal(verdict([50, 51, 52], [55, 56, 57]), 'no');
+  assert.equal(verdict([60, 61, 62.5], [58, 59, 60]), 'yes');
+  assert.equal(verdict([50, 51, 52], [55, 56, 57.5]), 'no');
   assert.equal(verdict([60, 61, 62], [60.1, 61.2, 62.1]), 'yes', '0.13 points worse on every fold: within the 0.5 allowed');
   assert.equal(verdict([60, 61, 63], [60, 61, 62]), 'unclear', 'a small gain is no loss, but not resolved either');
 });

@@ -13,7 +13,7 @@ import { getMethod } from '../lib/experiments/methods';
 import { formatP, pairedDifference } from '../lib/analysis/paired';
 import { paceAccuracySpec, trainLossSpec } from '../lib/figures/spndl';
 import { specToSvg } from '../lib/figures/render';
-import { claimVerdicts, exclusionRows, ndfEmbedding, paperComparison, runSpndlStudy, snapshotFile, spndlConfig, spndlScaleConfig, variantSummary } from '../lib/experiments/spndl-study';
+import { claimVerdicts, exclusionRows, ndfEmbedding, paperComparison, MAIN_VARIANTS, runSpndlStudy, snapshotFile, spndlConfig, variantSummary } from '../lib/experiments/spndl-study';
 import { frameRows } from '../lib/results/store';
 import { linkedVariants } from '../lib/results/paper-tables';
 import { tinyFolds, tinySet } from './tiny-set';
@@ -181,13 +181,27 @@ test('Figs. 5 and 6 dash the runs with SPL, and their legend draws each dash as 
   }
 });
 
-test('the larger-scale check changes only the subject count and epochs, and is off for real data or 0 subjects', () => {
+test("variants outside npm start's matrix train only for the study and are shown once stored", async () => {
+  const set = tinySet({ subjects: 4, perClass: 1 });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'spndl-study-'));
+  const small = { batchSize: 8, spndlBackboneWidth: 4, spndlImageSize: 16, spndlPaceEpochs: '1,1,1,1,1,1' };
+  const base = loadConfig({ FER_PROFILE: 'smoke' }, small);
+  const variants = ['baseline', 'spndl-won'];
+  assert.ok(!MAIN_VARIANTS.includes('spndl-won'));
+  const quick = await runSpndlStudy(spndlConfig(base), set, { variants, resultsDir: root });
+  assert.deepEqual(Object.keys(quick), ['baseline'], 'without the study only the main matrix trains');
+  const study = await runSpndlStudy(spndlConfig(loadConfig({ FER_PROFILE: 'smoke' }, { ...small, study: true })), set, { variants, resultsDir: root });
+  assert.deepEqual(Object.keys(study).sort(), variants);
+  assert.equal(study.baseline.cached, true);
+  const later = await runSpndlStudy(spndlConfig(base), set, { variants, resultsDir: root });
+  assert.deepEqual(Object.keys(later).sort(), variants, 'a stored study run is shown');
+  assert.ok(Object.values(later).every((r) => r.cached), 'nothing trains again');
+  fs.rmSync(root, { recursive: true });
+});
+
+test("notebook 02's lite runs use the shared default set and the lite protocol: 60 subjects, 5 folds", () => {
   const lite = loadConfig({ FER_PROFILE: 'lite' });
-  const scale = spndlScaleConfig(lite)!;
-  const base = spndlConfig(lite);
-  assert.equal(scale.subjects, lite.spndlScaleSubjects);
-  assert.equal(scale.epochs, 12);
-  for (const k of ['imageSize', 'folds', 'backboneWidth', 'synferLabelNoise', 'synferCorrupt'] as const) assert.equal(scale[k], base[k], k);
-  assert.equal(spndlScaleConfig(loadConfig({ FER_PROFILE: 'lite', FER_SPNDL_SCALE_SUBJECTS: '0' })), null);
-  assert.equal(spndlScaleConfig(loadConfig({ FER_PROFILE: 'lite', FER_DATASET: 'ckplus' })), null);
+  const cfg = spndlConfig(lite);
+  for (const k of ['subjects', 'imageSize', 'folds', 'epochs', 'synferLabelNoise', 'synferCorrupt'] as const) assert.equal(cfg[k], lite[k], k);
+  assert.ok(cfg.subjects >= 60 && cfg.folds >= 5);
 });

@@ -202,21 +202,18 @@ export interface Comparison extends ComparisonPlan {
   runs: Record<string, StoredRun>;
 }
 
-/** Runs (or reuses) every planned method on the shared folds. */
+/** Runs (or reuses) every planned method on the shared folds, all at once: their folds share the fold pool. */
 export async function runPlanned(plan: ComparisonPlan, opts: { resultsDir?: string; log?: (line: string) => void; label?: string } = {}): Promise<Comparison> {
-  const runs: Record<string, StoredRun> = {};
-  for (const p of plan.methods) {
-    const progress = progressLine();
-    const prefix = opts.label ? `${opts.label} · ` : '';
-    const r = await runExperiment({
-      config: p.config, method: p.method, variant: p.variant, set: plan.set, foldOf: plan.foldOf, resultsDir: opts.resultsDir, log: opts.log, progress: null,
-      // one update per epoch: fast successive display updates can fail in tslab
-      onEpoch: (row) => progress.update(`${prefix}${p.method} · fold ${row.fold + 1}/${plan.scale.folds} · epoch ${row.epoch}/${p.totalEpochs} · test acc ${row.test_acc.toFixed(3)}`),
-    });
-    progress.done(`${prefix}${p.method}: ${r.cached ? 'stored result reused' : 'trained'} (${r.runId})`);
-    runs[p.method] = r;
-  }
-  return { ...plan, runs };
+  const progress = progressLine();
+  const prefix = opts.label ? `${opts.label} · ` : '';
+  const done = await Promise.all(plan.methods.map(async (p) => [p.method, await runExperiment({
+    config: p.config, method: p.method, variant: p.variant, set: plan.set, foldOf: plan.foldOf, resultsDir: opts.resultsDir, log: opts.log, progress: null,
+    // one update per epoch: fast successive display updates can fail in tslab
+    onEpoch: (row) => progress.update(`${prefix}${p.method} · fold ${row.fold + 1}/${plan.scale.folds} · epoch ${row.epoch}/${p.totalEpochs} · test acc ${row.test_acc.toFixed(3)}`),
+  })] as const));
+  const trained = done.filter(([, r]) => !r.cached).map(([m]) => m);
+  progress.done(`${prefix}${trained.length ? `trained ${trained.join(', ')}; ` : ''}${done.length - trained.length} stored run(s) reused`);
+  return { ...plan, runs: Object.fromEntries(done) };
 }
 
 /** The main comparison: plans, runs (or reuses) and records it in the results index. */
@@ -501,9 +498,10 @@ export async function planBenchmark(config: Config, opts: { resultsDir?: string 
   return { points, plans };
 }
 
-/** Runs (or reuses) the benchmark. */
-export async function runBenchmark(config: Config, opts: { resultsDir?: string; log?: (line: string) => void } = {}): Promise<Benchmark> {
+/** Runs (or reuses) the benchmark; outside the study (config.study) only loads it, and gives null unless every run is stored. */
+export async function runBenchmark(config: Config, opts: { resultsDir?: string; log?: (line: string) => void } = {}): Promise<Benchmark | null> {
   const { points, plans } = await planBenchmark(config, opts);
+  if (!config.study && ![...plans.values()].every((plan) => plan.methods.every((p) => isComplete(p.dir)))) return null;
   const comparisons = new Map<string, Comparison>();
   let i = 0;
   for (const [key, plan] of plans) {

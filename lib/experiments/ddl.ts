@@ -31,6 +31,7 @@ import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
 import type { BuildContext, Method, MethodModel, OptionValue, RunConfig } from './method';
+import type { RunResult } from './runner';
 import { loadDdlWeights, prepareDdlInit, startsPretrained, type DdlInit, type DdlLoadReport } from './ddl-pretrain';
 import { optimizerSpecFromConfig } from './settings';
 
@@ -434,6 +435,24 @@ async function writeDfemHeads(runDir: string): Promise<void> {
   const p = dfemLabels(set, parseFactors(String(run.config.options.factors)));
   const classes = [...p.classes.map((c) => c.length), ...(run.config.options.expressionHead ? [set.classes.length] : [])];
   (await import('../data/manifest')).writeFileAtomic(file, JSON.stringify({ factors: p.factors, classes, names: p.classes }) + '\n');
+}
+
+/**
+ * Notebook 05's runs: every variant of ddlVariants for every seed of ddlSeeds, all at once (their folds
+ * share the fold pool), in that order.
+ */
+export async function runDdlStudy(cfg: Config, set: FerSet): Promise<RunResult[]> {
+  const { runExperiment } = await import('./runner');
+  const { progressLine } = await import('../notebook/display');
+  const variants = cfg.ddlVariants.split(',').map((v) => v.trim()).filter(Boolean);
+  const seeds = cfg.ddlSeeds.split(',').map(Number);
+  const progress = progressLine();
+  const runs = await Promise.all(seeds.flatMap((seed) => variants.map((variant) => runExperiment({
+    config: { ...cfg, seed }, method: 'ddl', variant, set, progress: null,
+    onEpoch: (row) => progress.update(`${variant} (seed ${seed}) · fold ${row.fold + 1} · epoch ${row.epoch}/${cfg.epochs} · test acc ${row.test_acc.toFixed(3)}`),
+  }))));
+  progress.done(`${runs.filter((r) => !r.cached).length} run(s) trained, ${runs.filter((r) => r.cached).length} reused`);
+  return runs;
 }
 
 /**

@@ -20,7 +20,9 @@ import { accuracy } from '../train/metrics';
 import { disposeBatch, makeBatch } from '../train/batches';
 import { dataInfo, disposeModel } from '../train/trainer';
 import { gndlMethod, gndlVariantFor } from './gndl';
-import { extractFeatures, loadFoldModel, RunResult, runExperiment } from './runner';
+import { getMethod } from './methods';
+import { progressLine } from '../notebook/display';
+import { extractFeatures, loadFoldModel, RunResult, runOrFind } from './runner';
 import type { MethodModel } from './method';
 import { parseNumberList, resolveRunConfig } from './settings';
 import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
@@ -45,17 +47,42 @@ export function gndlStudyVariants(config: Config): string[] {
   const listed = config.gndlVariants.split(',').map((v) => v.trim()).filter(Boolean);
   const sweep = parseNumberList(config.gndlLambdas, 'gndlLambdas').map(gndlVariantFor);
   const all = [...new Set([...listed, ...sweep])];
-  const unknown = all.filter((v) => !gndlMethod.variants[v]);
+  const unknown = all.filter((v) => gndlRunOf(v).method === 'gndl' && !gndlMethod.variants[v]);
   if (unknown.length) throw new Error(`gndlVariants/gndlLambdas: no GNDL variant ${unknown.join(', ')}; variants: ${Object.keys(gndlMethod.variants).join(', ')}`);
   return all;
 }
 
-/** Runs (or reuses) every variant of the study. */
+/** The runs every `npm start` trains: the paper's central claim and its oracle; the ablations and the λ sweep are shown once `npm run study` stored them. */
+export const MAIN_VARIANTS = ['baseline', 'gndl', 'oracle-ndf'];
+
+/**
+ * The run behind each of the study's rows: the baseline is the shared one (./baseline.ts) and the
+ * real-neutral oracle is SPNDL's NDF (the same subtraction, with the true neutral frame), so notebook 03
+ * reuses notebook 02's runs; the rest are GNDL's own.
+ */
+export function gndlRunOf(name: string): { method: string; variant: string } {
+  if (name === 'baseline') return { method: 'baseline', variant: 'plain' };
+  if (name === 'oracle-ndf') return { method: 'spndl', variant: 'ndf' };
+  return { method: 'gndl', variant: name };
+}
+
+/** What each run of the study is, and which method trains it. */
+export const describeStudyVariants = (config: Config): Row[] => gndlStudyVariants(config).map((variant) => {
+  const run = gndlRunOf(variant);
+  return { variant, run: `${run.method}/${run.variant}`, 'in npm start': MAIN_VARIANTS.includes(variant) || config.study, what: getMethod(run.method).variants[run.variant].description };
+});
+
+/** Runs (or reuses) the variants of the study, all at once (their folds share the fold pool). */
 export async function runGndlStudy(config: Config, set: FerSet, opts: { variants?: string[]; resultsDir?: string; log?: (line: string) => void } = {}): Promise<Record<string, RunResult>> {
-  const out: Record<string, RunResult> = {};
-  for (const variant of opts.variants ?? gndlStudyVariants(config)) {
-    out[variant] = await runExperiment({ config, method: 'gndl', variant, set, resultsDir: opts.resultsDir, log: opts.log });
-  }
+  const progress = progressLine();
+  const runs = await Promise.all((opts.variants ?? gndlStudyVariants(config)).map(async (variant) => [variant, await runOrFind({
+    config, ...gndlRunOf(variant), set, resultsDir: opts.resultsDir, log: opts.log, progress: null,
+    onEpoch: (row) => progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${config.epochs} · test acc ${row.test_acc.toFixed(3)}`),
+  }, config.study || MAIN_VARIANTS.includes(variant))] as const));
+  const out = Object.fromEntries(runs.filter((r): r is [string, RunResult] => r[1] !== null));
+  const missing = runs.filter(([, r]) => r === null).map(([v]) => v);
+  progress.done(`${Object.values(out).filter((r) => !r.cached).length} run(s) trained, ${Object.values(out).filter((r) => r.cached).length} reused` +
+    (missing.length ? `; not stored: ${missing.join(', ')} (npm run study trains them)` : ''));
   return out;
 }
 
@@ -70,7 +97,7 @@ export function variantSummary(runs: Record<string, StoredRun>): Row[] {
     return {
       variant, lambda: run.config.options.nfg ? lambdaOf(run) : null, 'acc % (fold mean ± sd)': pct(foldAccs(run)),
       'acc % pooled': 100 * accuracy(preds.map((p) => p.label as number), preds.map((p) => p.prediction as number)),
-      folds: foldAccs(run).length, seconds: Math.round(Number(run.meta.seconds ?? NaN)), what: gndlMethod.variants[variant]?.description ?? '',
+      folds: foldAccs(run).length, seconds: Math.round(Number(run.meta.seconds ?? NaN)), what: getMethod(run.config.method).variants[run.config.variant]?.description ?? '',
     };
   });
 }
@@ -100,7 +127,7 @@ export function pairedComparison(a: StoredRun, b: StoredRun): { test: PairedTest
 export function paperComparison(runs: Record<string, StoredRun>, config: Config): Comparison[] {
   const ours = ['baseline', 'gndl'].filter((v) => runs[v]).map((variant) => {
     const accs = foldAccs(runs[variant]).map((x) => 100 * x);
-    return { method: 'gndl', variant, mean: mean(accs), std: std(accs), dataset: config.dataset, profile: config.profile };
+    return { ...gndlRunOf(variant), mean: mean(accs), std: std(accs), dataset: config.dataset, profile: config.profile };
   });
   return compareWithPaper('gndl.table1', ours);
 }

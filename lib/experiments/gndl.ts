@@ -180,13 +180,11 @@ export const gndlMethod: Method = {
   },
   variants: {
     gndl: { description: 'GNDL as in the paper: λ = 5, joint BN, classifier on F − NFG(F) in training and test', options: { ...BASE } },
-    baseline: { description: "the paper's baseline: backbone + linear classifier on examined images only", options: { ...BASE, pairs: 'none', nfg: false, lambda: 0, trainSubtract: 'none', testSubtract: 'none' } },
     ...sweepVariants,
     'no-nfg': { description: 'without the NFG: pairs through the joint BN, classifier on F (neutral faces only shape the BN statistics)', options: { ...BASE, nfg: false, lambda: 0, trainSubtract: 'none', testSubtract: 'none' } },
     'aux-no-subtract': { description: 'NFG and L_neu kept as an auxiliary task, the classifier sees F (isolates the subtraction)', options: { ...BASE, trainSubtract: 'none', testSubtract: 'none' } },
     'no-neutral-in-batch': { description: 'only examined images in the training batch (BN statistics from them alone); L_neu targets from an inference-mode forward of the neutral images with stop-gradient (spec §8 GNDL_noNeutralInBatch: BN shaping vs NFG supervision)', options: { ...BASE, pairs: 'exam-only' } },
     'no-pair-bn': { description: 'examined and neutral images in separate forwards, each with its own BN statistics (isolates Eqs. 4–6)', options: { ...BASE, pairs: 'separate' } },
-    'oracle-ndf': { description: 'real-neutral subtraction F − F_neu in training and test (SPNDL\'s NDF without SPL; needs the neutral at test)', options: { ...BASE, nfg: false, lambda: 0, trainSubtract: 'real', testSubtract: 'real' } },
     'teacher-forcing': { description: 'classifier trained on F − F_neu, NFG trained by L_neu only; test on F − NFG(F) (spec G6)', options: { ...BASE, trainSubtract: 'real' } },
     'stopgrad-target': { description: 'GNDL with a stop-gradient on the real neutral features in L_neu (spec G7)', options: { ...BASE, neuTargetStopGrad: true } },
   },

@@ -12,11 +12,54 @@ import { imageGrid } from '../data/grid';
 import type { FigureSpec } from '../figures/render';
 import { finalAccuracies, frameRows, type Row, type StoredRun } from '../results/store';
 import { frontalImages, type HngEvaluation, type HngStage } from './idferm-hng';
-import type { SweepRun } from './idferm';
+import { idfermSweepRuns, type SweepRun, usesNeutralClass } from './idferm';
+import type { Config } from '../config';
+import { progressLine } from '../notebook/display';
+import { type RunResult, runOrFind } from './runner';
 import { formatP, formatPaired, pairedTest, type PairedOptions, type PairedTest } from '../analysis/paired';
 import { mean, meanStd } from '../analysis/stats';
 import { bestValidationRows } from '../train/lr-plateau';
 import { paperTable } from '../results/paper-tables';
+
+/** The runs every `npm start` trains: the central claim (IDFERM against softmax) and its true-reference control; the others are shown once `npm run study` stored them. */
+export const MAIN_VARIANTS = ['softmax', 'idferm', 'idferm-oracle'];
+
+export interface IdfermStudy {
+  /** stored runs of idfermVariants, in its order */
+  runs: RunResult[];
+  /** the stored points of the λ and slope sweeps */
+  sweep: { point: SweepRun; run: RunResult }[];
+  /** what is listed but not stored (`npm run study` trains it) */
+  missing: string[];
+}
+
+/**
+ * Runs (or reuses) notebook 04's variants (idfermVariants) and sweep points, all at once: their folds share
+ * the fold pool. Variants outside MAIN_VARIANTS and the sweeps train only with config.study.
+ */
+export async function runIdfermStudy(config: Config, set: FerSet, set8: FerSet | null): Promise<IdfermStudy> {
+  const progress = progressLine();
+  const variants = config.idfermVariants.split(',').map((v) => v.trim()).filter(Boolean);
+  const planned = [
+    ...variants.map((v) => ({ name: v, variant: v, options: {}, data: usesNeutralClass(v) ? set8 : set, main: MAIN_VARIANTS.includes(v), point: null as SweepRun | null })),
+    ...idfermSweepRuns(config).map((p) => ({ name: `${p.param} = ${p.value}`, variant: p.variant, options: p.options, data: set, main: false, point: p })),
+  ];
+  const results = await Promise.all(planned.map(async (p) => {
+    if (!p.data) throw new Error(`IDFERM variant '${p.variant}' needs the 8-class set (loadIdfermSet(config, { neutralClass: true }))`);
+    return runOrFind({
+      config, method: 'idferm', variant: p.variant, options: p.options, set: p.data, progress: null,
+      onEpoch: (row) => progress.update(`${p.name} · fold ${row.fold + 1} · epoch ${row.epoch}/${config.epochs} · test acc ${row.test_acc.toFixed(3)}`),
+    }, config.study || p.main);
+  }));
+  const missing = planned.filter((_, i) => !results[i]).map((p) => p.name);
+  const trained = results.filter((r) => r && !r.cached).length;
+  progress.done(`${trained} run(s) trained, ${results.filter((r) => r?.cached).length} reused${missing.length ? `; not stored: ${missing.join(', ')} (npm run study trains them)` : ''}`);
+  return {
+    runs: results.filter((r, i): r is RunResult => r !== null && planned[i].point === null),
+    sweep: planned.flatMap((p, i) => (p.point && results[i] ? [{ point: p.point, run: results[i]! }] : [])),
+    missing,
+  };
+}
 
 /** Generator / discriminator / identity losses per HNG epoch (one panel per loss). */
 export function hngCurvesSpec(rows: Row[], title = 'HNG training losses per epoch'): FigureSpec {

@@ -72,7 +72,8 @@ export function resolveRunConfig(config: Config, method: Method, variant: string
   const spl = v.spl ? { rho, paceEpochs } : null;
   if (spl) validateSchedule(spl);
   return {
-    ...runSettings(config, method.paper), method: method.name, variant, options,
+    // the pace lengths as used, so a schedule given explicitly and the same one derived from the epochs hash alike
+    ...runSettings(config, method.paper), splPaceEpochs: paceEpochs.join(','), method: method.name, variant, options,
     totalEpochs: spl ? totalEpochs(spl) : config.epochs, spl, paceEpochs,
   };
 }

@@ -20,13 +20,25 @@ import { loadCheckpoint } from '../train/checkpoint';
 import { deriveSeed } from '../train/rng';
 import { dataInfo, disposeModel } from '../train/trainer';
 import { getMethod } from './methods';
-import { extractFeatures, planRun, RunResult, runExperiment } from './runner';
+import { extractFeatures, planRun, RunResult, runOrFind } from './runner';
 import { parseNumberList } from './settings';
 import { formatP, formatPaired, pairedDifference, pairedTest } from '../analysis/paired';
 import { meanStd } from '../analysis/stats';
 
 /** The Table 4 ablation plus the w/o-neutral variant: what runs on data with neutral frames. */
 export const LAB_VARIANTS = ['baseline', 'baseline-spl', 'ndf', 'spndl', 'spndl-won'] as const;
+/** The runs every `npm start` trains (Table 4); the others are shown when `npm run study` has stored them. */
+export const MAIN_VARIANTS = ['baseline', 'baseline-spl', 'ndf', 'spndl'];
+
+/**
+ * The run behind each of the study's rows: the target-only rows are the shared baseline's (./baseline.ts),
+ * the rows with an NDF SPNDL's own, so notebooks 01, 03 and 06 reuse the very same runs.
+ */
+export function spndlRunOf(name: string): { method: string; variant: string } {
+  if (name === 'baseline') return { method: 'baseline', variant: 'plain' };
+  if (name === 'baseline-spl') return { method: 'baseline', variant: 'spl' };
+  return { method: 'spndl', variant: name };
+}
 /** Without neutral frames (RAF-DB, spec 4.5): the baseline and the w/o-neutral model with and without SPL. */
 export const WILD_VARIANTS = ['baseline', 'won-nospl', 'spndl-won'] as const;
 
@@ -58,45 +70,36 @@ export function spndlConfig(config: Config): Config {
   });
 }
 
-/** Variants of the check at a larger subject count: the central claim only (NDF against the target-only baseline). */
-export const SCALE_VARIANTS = ['baseline', 'ndf'];
-
-/**
- * Notebook 02's settings with spndlScaleSubjects SynFER subjects (and
- * spndlScalePaceEpochs): the lite matrix has 16 subjects, too few for
- * expression to generalise across faces; null when the check is off or the
- * data is a real dataset.
- */
-export function spndlScaleConfig(config: Config): Config | null {
-  if (config.dataset !== 'synfer' || config.spndlScaleSubjects <= 0) return null;
-  return spndlConfig({ ...config, spndlSubjects: config.spndlScaleSubjects, spndlPaceEpochs: config.spndlScalePaceEpochs || config.spndlPaceEpochs });
-}
-
 /** The variants the data supports (the paired ones need neutral frames). */
 export const spndlVariants = (set: FerSet): string[] => [...(set.neutral ? LAB_VARIANTS : WILD_VARIANTS)];
 
 export const snapshotFile = (runDir: string, fold: number, pace: number) => path.join(runDir, RUN_FILES.work, `fold-${fold}-pace-${pace}.ckpt`);
 
 /**
- * Runs (or reuses) every variant; for fold `snapshotFold` it keeps the model
+ * Runs (or reuses) the variants, all at once (their folds share the fold
+ * pool); the ones outside MAIN_VARIANTS train only with config.study and
+ * are otherwise shown when stored. For fold `snapshotFold` it keeps the model
  * at the end of each SNAPSHOT_PACES pace for the NDF embedding.
  */
 export async function runSpndlStudy(config: Config, set: FerSet, opts: { variants?: string[]; resultsDir?: string; snapshotFold?: number; log?: (line: string) => void } = {}): Promise<Record<string, RunResult>> {
-  const out: Record<string, RunResult> = {};
   const snapshotFold = opts.snapshotFold ?? 0;
-  for (const variant of opts.variants ?? spndlVariants(set)) {
-    const plan = planRun({ config, method: 'spndl', variant, set, resultsDir: opts.resultsDir });
+  const progress = progressLine();
+  const runs = await Promise.all((opts.variants ?? spndlVariants(set)).map(async (variant) => {
+    const plan = planRun({ config, ...spndlRunOf(variant), set, resultsDir: opts.resultsDir });
     const paceEnds = plan.config.paceEpochs.map((_, i) => plan.config.paceEpochs.slice(0, i + 1).reduce((a, b) => a + b, 0));
-    const progress = progressLine();
-    out[variant] = await runExperiment({
+    const run = await runOrFind({
       // one progress update per epoch, not per step: fast successive kernel display updates can fail in tslab (EBUSY)
-      config, method: 'spndl', variant, set, resultsDir: opts.resultsDir, log: opts.log, progress: null,
-      onEpoch: (row) => progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${plan.config.totalEpochs} · loss ${row.train_loss.toFixed(3)} · test acc ${row.test_acc.toFixed(3)}`),
+      config, ...spndlRunOf(variant), set, resultsDir: opts.resultsDir, log: opts.log, progress: null,
+      onEpoch: (row) => progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${plan.config.totalEpochs} · test acc ${row.test_acc.toFixed(3)}`),
       snapshots: (fold) => (fold === snapshotFold
         ? Object.fromEntries(SNAPSHOT_PACES.map((pace) => [paceEnds[pace - 1], snapshotFile(plan.dir, fold, pace)])) : {}),
-    });
-    progress.done(`${variant}: ${out[variant].cached ? 'stored result reused' : 'trained'} (${out[variant].runId})`);
-  }
+    }, config.study || MAIN_VARIANTS.includes(variant));
+    return [variant, run] as const;
+  }));
+  const out = Object.fromEntries(runs.filter((r): r is [string, RunResult] => r[1] !== null));
+  const missing = runs.filter(([, r]) => r === null).map(([v]) => v);
+  progress.done(`${Object.values(out).filter((r) => !r.cached).length} run(s) trained, ${Object.values(out).filter((r) => r.cached).length} reused` +
+    (missing.length ? `; not stored: ${missing.join(', ')} (npm run study trains them)` : ''));
   return out;
 }
 
@@ -141,9 +144,9 @@ export function trainLossRows(runs: Record<string, StoredRun>): Row[] {
  * every column; real ones with their own dataset's.
  */
 export function paperComparison(tableId: string, runs: Record<string, StoredRun>, config: Config): Comparison[] {
-  const linked = new Set(paperTable(tableId).ours.filter((l) => l.ours.method === 'spndl').map((l) => l.ours.variant));
-  const ours = Object.entries(runs).filter(([v]) => linked.has(v)).map(([variant, run]) => ({
-    method: 'spndl', variant, mean: 100 * pooledAccuracy(run).acc,
+  const linked = new Set(paperTable(tableId).ours.map((l) => `${l.ours.method}/${l.ours.variant}`));
+  const ours = Object.values(runs).filter((run) => linked.has(`${run.config.method}/${run.config.variant}`)).map((run) => ({
+    method: run.config.method, variant: run.config.variant, mean: 100 * pooledAccuracy(run).acc,
     std: 100 * meanStd(finalAccuracies(run).map((a) => a.test_acc)).std, dataset: config.dataset, profile: config.profile,
   }));
   return ours.length ? compareWithPaper(tableId, ours) : [];
@@ -154,7 +157,7 @@ export function paperComparison(tableId: string, runs: Record<string, StoredRun>
 function paperValue(variant: string, col: 'ckplus' | 'oulu'): number {
   const [id, row] = variant === 'spndl-won'
     ? [col === 'ckplus' ? 'spndl.table1' : 'spndl.table2', 'SPNDL (w/o neutral image)']
-    : ['spndl.table4', paperTable('spndl.table4').ours.find((l) => l.ours.variant === variant)!.paperRow];
+    : ['spndl.table4', paperTable('spndl.table4').ours.find((l) => l.ours.method === spndlRunOf(variant).method && l.ours.variant === spndlRunOf(variant).variant)!.paperRow];
   return paperTable(id).rows.find((r) => r.label === row)!.values[col]!;
 }
 const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;

@@ -5,9 +5,8 @@
  * class-wise self-paced learning done by the shared trainer (lib/train/spl.ts)
  * for the variants flagged `spl`.
  *
- * Variants (the names lib/results/paper-tables/spndl.ts links to):
- *   baseline      target only                  (Table 4 row 1)
- *   baseline-spl  target only + SPL            (Table 4 row 2)
+ * Variants (the names lib/results/paper-tables/spndl.ts links to; Table 4's target-only rows, the baseline
+ * with and without SPL, are the shared baseline's runs, ./baseline.ts):
  *   ndf           NDF, pair normalisation      (Table 4 row 3)
  *   spndl         NDF + SPL                    (Table 4 row 4; Tables 1–2)
  *   spndl-won     E(x) − N(x) + SPL            (Tables 1–3, "w/o neutral image")
@@ -64,8 +63,6 @@ export const spndlMethod: Method = {
     augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise, the same op on both images of a pair (spec 4.4)', default: true },
   },
   variants: {
-    baseline: { description: 'target image only (Table 4: Baseline)', options: { feature: 'target' } },
-    'baseline-spl': { description: 'target image only, self-paced (Table 4: Baseline + SPL)', spl: true, options: { feature: 'target' } },
     ndf: { description: 'NDF with pair normalisation, no SPL (Table 4: NDF)', options: { feature: 'ndf' } },
     spndl: { description: 'NDF + self-paced learning (SPNDL)', spl: true, options: { feature: 'ndf' } },
     'spndl-won': { description: 'w/o neutral image: E(x) − N(x) + SPL', spl: true, options: { feature: 'won' } },

@@ -101,8 +101,8 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     writeFileAtomic(file, bytes);
     return path.relative(PROJECT_ROOT, file);
   };
-  const plan = (cfg: Config, method: string, variant: string, set: FerSet) => {
-    const p = planRun({ config: cfg, method, variant, set, resultsDir });
+  const planOf = (cfg: Config, run: { method: string; variant: string }, set: FerSet) => {
+    const p = planRun({ config: cfg, ...run, set, resultsDir });
     return { runId: p.runId, dir: p.dir };
   };
   const papers = opts.papers ?? ['spndl', 'gndl', 'idferm', 'ddl'];
@@ -112,7 +112,7 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     const cfg = spndl.spndlConfig(config);
     const set = opts.sets?.spndl ?? await loadDataset(cfg);
     const variants = spndl.spndlVariants(set);
-    const s = study('02', Object.fromEntries(variants.map((v) => [v, plan(cfg, 'spndl', v, set)])));
+    const s = study('02', Object.fromEntries(variants.map((v) => [v, planOf(cfg, spndl.spndlRunOf(v), set)])));
     const main = variants.includes('spndl') ? 'spndl' : 'spndl-won';
     const snapshots = spndl.SNAPSHOT_PACES.every((p) => fs.existsSync(spndl.snapshotFile(s.plans[main].dir, 0, p)));
     out.push(...await runJobs(s, [
@@ -133,7 +133,7 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     const set = opts.sets?.gndl ?? await loadDataset(cfg);
     const variants = gndl.gndlStudyVariants(cfg);
     // the figures of the λ = 5 run are drawn even when gndlVariants leaves it out (then listed as missing)
-    const s = study('03', Object.fromEntries([...new Set([...variants, 'gndl', 'baseline'])].map((v) => [v, plan(cfg, 'gndl', v, set)])));
+    const s = study('03', Object.fromEntries([...new Set([...variants, 'gndl', 'baseline'])].map((v) => [v, planOf(cfg, gndl.gndlRunOf(v), set)])));
     const main = ['gndl'];
     out.push(...await runJobs(s, [
       { figure: 'gndl/curves', paperFigure: 'none (GNDL training curves)', needs: main, draw: () => vega(learningCurvesSpec(s.runs.gndl.results, ['loss_cls', 'loss_neu', 'test_acc'], 'GNDL (λ = 5): losses and test accuracy per fold'), 'gndl/curves') },
@@ -195,7 +195,7 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     const variants = cfg.ddlVariants.split(',').map((v) => v.trim());
     const seed = Number(cfg.ddlSeeds.split(',')[0]);
     // the notebook's figures use the first seed's runs
-    const s = study('05', Object.fromEntries(variants.map((v) => [v, plan({ ...cfg, seed }, 'ddl', v, set)])));
+    const s = study('05', Object.fromEntries(variants.map((v) => [v, planOf({ ...cfg, seed }, { method: 'ddl', variant: v }, set)])));
     const last = variants[variants.length - 1];
     const attention = ['baseline-mat', last].filter((v, i, a) => a.indexOf(v) === i && variants.includes(v));
     out.push(...await runJobs(s, [

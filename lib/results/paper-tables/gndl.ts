@@ -49,7 +49,7 @@ export const GNDL_TABLES: PaperTable[] = [
         counts: { ckplus: { correct: 978, total: 981 }, oulu: { correct: 1297, total: 1440 } } },
     ],
     ours: [
-      { paperRow: 'Baseline (ResNet-18)', ours: { method: 'gndl', variant: 'baseline' } },
+      { paperRow: 'Baseline (ResNet-18)', ours: { method: 'baseline', variant: 'plain' } },
       { paperRow: 'GNDL', ours: { method: 'gndl', variant: 'gndl' }, note: 'λ = 5' },
       { paperRow: 'DDL', ours: { method: 'ddl', variant: 'ddl-gar-id-il' }, columns: ['ckplus', 'mmi'], note: DDL_BEST },
       { paperRow: 'DDL', ours: { method: 'ddl', variant: 'ddl-gar-id' }, columns: ['oulu'], note: DDL_BEST },
