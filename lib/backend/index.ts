@@ -9,11 +9,13 @@
  * (wasm-conv-gradients.ts, wasm-maxpool-gradient.ts) and spatial sums
  * (wasm-spatial-sum.ts: bias gradients, global average pooling), and its
  * Identity and same-dtype Cast share data instead of copying it
- * (wasm-shared-identity.ts), and Tile copies blocks (wasm-tile.ts: the
- * batch-norm gradient's tiling).
+ * (wasm-shared-identity.ts), Tile copies blocks (wasm-tile.ts: the
+ * batch-norm gradient's tiling), and training-mode batch normalisation and
+ * its gradient are one kernel each (wasm-batch-norm.ts).
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmBatchNorm } from './wasm-batch-norm';
 import { registerWasmConvGradients } from './wasm-conv-gradients';
 import { registerWasmMaxPoolGradient } from './wasm-maxpool-gradient';
 import { registerWasmSamePaddingFix } from './wasm-same-padding';
@@ -81,6 +83,7 @@ const attempts: Record<BackendChoice, Attempt> = {
     registerWasmSpatialSum();
     registerWasmSharedIdentity();
     registerWasmTile();
+    registerWasmBatchNorm();
     const threads = requestedThreads();
     const restore = threads > 1 ? enableWasmThreads(threads) : undefined;
     try {
