@@ -85,17 +85,17 @@ test('identitySplit fits the probe on some expressions of each subject and tests
   assert.throws(() => identitySplit(t.samples.subarray(0, 12), t.subjects, t.labels, 1), /1 subject\(s\)/);
 });
 
-test('the leakage probe recovers identity from features that encode it, and not from expression-only features', () => {
+test('the leakage probe recovers identity from features that encode it, and not from expression-only features', async () => {
   const before = tf.memory().numTensors;
   const id = toyFeatures('identity'), ex = toyFeatures('expression');
   const split = identitySplit(id.samples, id.subjects, id.labels, 3);
-  const leaky = identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
-  const clean = identityLeakage(ex.features, ex.dim, ex.samples, ex.subjects, split);
+  const leaky = await identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
+  const clean = await identityLeakage(ex.features, ex.dim, ex.samples, ex.subjects, split);
   assert.equal(leaky.chance, 1 / 6);
   assert.ok(leaky.accuracy > 0.9, `identity features: ${leaky.accuracy}`);
   assert.ok(clean.accuracy <= 1 / 6 + 0.1, `expression features: ${clean.accuracy}`);
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
-  assert.throws(() => identityLeakage(id.features, id.dim, id.samples.subarray(0, 10), id.subjects, split), /feature values for 10 rows/);
+  await assert.rejects(identityLeakage(id.features, id.dim, id.samples.subarray(0, 10), id.subjects, split), /feature values for 10 rows/);
 });
 
 const config = loadConfig({ FER_PROFILE: 'smoke' }, { comparisonMethods: 'baseline,spndl,gndl', comparisonEpochs: 1, comparisonFolds: 2, comparisonImageSize: 16 });

@@ -160,11 +160,15 @@ export async function leakageProbe(run: StoredRun, set: FerSet, factors: Factor[
   const model = await loadFoldModel(run, 0, set, resultsDir);
   try {
     const feats = extractFeatures(model, set, all, false);
-    return Object.entries(feats).flatMap(([name, f]) => factors.map((factor) => {
-      const labels = factorLabels(set.rows, factor);
-      const r = linearProbe(f.data, f.dim, labels.labels, train, test);
-      return { variant: run.config.variant, feature: name, factor: FACTOR_NAMES[factor], classes: r.classes, probeAcc: 100 * r.testAccuracy, chance: 100 * r.chance };
-    }));
+    const rows = [];
+    for (const [name, f] of Object.entries(feats)) {
+      for (const factor of factors) {
+        const labels = factorLabels(set.rows, factor);
+        const r = await linearProbe(f.data, f.dim, labels.labels, train, test);
+        rows.push({ variant: run.config.variant, feature: name, factor: FACTOR_NAMES[factor], classes: r.classes, probeAcc: 100 * r.testAccuracy, chance: 100 * r.chance });
+      }
+    }
+    return rows;
   } finally {
     disposeModel(model);
   }

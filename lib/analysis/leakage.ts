@@ -61,7 +61,7 @@ export interface LeakageResult {
  * Identity-probe accuracy of features `[n, dim]` (row r belongs to sample
  * `rows[r]`): the probe is fitted on `split.train` and scored on `split.test`.
  */
-export function identityLeakage(features: Float32Array, dim: number, rows: ArrayLike<number>, subjects: readonly string[], split: IdentitySplit, opts: ProbeOptions = {}): LeakageResult {
+export async function identityLeakage(features: Float32Array, dim: number, rows: ArrayLike<number>, subjects: readonly string[], split: IdentitySplit, opts: ProbeOptions = {}): Promise<LeakageResult> {
   if (features.length !== rows.length * dim) throw new Error(`identity leakage: ${features.length} feature values for ${rows.length} rows of dim ${dim}`);
   const rowOf = new Map(Array.from(rows, (s, r) => [s, r] as const));
   const ids = new Map(split.subjects.map((s, i) => [s, i] as const));
@@ -72,6 +72,6 @@ export function identityLeakage(features: Float32Array, dim: number, rows: Array
     return r;
   });
   const [train, test] = [at(split.train), at(split.test)];
-  const probe = linearProbe(features, dim, labels, train, test, opts);
+  const probe = await linearProbe(features, dim, labels, train, test, opts);
   return { accuracy: probe.testAccuracy, chance: 1 / split.subjects.length, subjects: split.subjects.length, train: probe.train, test: probe.test };
 }

@@ -387,7 +387,7 @@ export async function analyseModels(cmp: Comparison, seed: number, opts: { resul
   for (const [fold, { test, split }] of splits) {
     const pixels = new Float32Array(test.length * per);
     test.forEach((s, r) => pixels.set(cmp.set.images.subarray(s * per, (s + 1) * per), r * per));
-    const l = identityLeakage(pixels, per, test, cmp.set.subjects, split, PROBE);
+    const l = await identityLeakage(pixels, per, test, cmp.set.subjects, split, PROBE);
     rows.push({ method: 'pixels', fold, feature: 'input image', dim: per, params: 0, ...l });
   }
   const progress = progressLine();
@@ -403,7 +403,7 @@ export async function analyseModels(cmp: Comparison, seed: number, opts: { resul
         const name = entry(p.method).feature;
         const f = feats[name];
         if (!f) throw new Error(`${p.method}: its features() has no '${name}' (it has ${Object.keys(feats).join(', ')}); update the comparison's feature name`);
-        const l = identityLeakage(f.data, f.dim, test, cmp.set.subjects, split, PROBE);
+        const l = await identityLeakage(f.data, f.dim, test, cmp.set.subjects, split, PROBE);
         rows.push({ method: p.method, fold, feature: name, dim: f.dim, params, ...l });
       } finally {
         disposeModel(model);
