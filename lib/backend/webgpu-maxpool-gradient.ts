@@ -14,33 +14,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { replaceKernel } from './kernel-replace';
+import { flatProgram, int32, type WebGpuBackend } from './webgpu-program';
 
 interface PoolAttrs {
   filterSize: number | [number, number];
   strides: number | [number, number];
   pad: 'valid' | 'same' | number;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-type Uniform = { type: 'int32'; data: number[] };
-interface WebGpuBackend extends tf.KernelBackend {
-  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms: Uniform[]): tf.TensorInfo;
-  disposeData(dataId: object): boolean;
-}
-interface WebGpuUtil {
-  flatDispatchLayout(shape: number[]): { x: number[] };
-  computeDispatch(layout: { x: number[] }, shape: number[], workgroupSize: number[]): [number, number, number];
-}
-
-/** A flat one-thread-per-output-element program, as tfjs-backend-webgpu's own pool programs are laid out. */
-function flatProgram(key: string, variableNames: string[], uniforms: string, outputShape: number[], code: string) {
-  const util = (require('@tensorflow/tfjs-backend-webgpu') as { webgpu_util: WebGpuUtil }).webgpu_util;
-  const workgroupSize: [number, number, number] = [64, 1, 1];
-  const dispatchLayout = util.flatDispatchLayout(outputShape);
-  return {
-    variableNames, uniforms, outputShape, workgroupSize, dispatchLayout, size: true, shaderKey: key,
-    dispatch: util.computeDispatch(dispatchLayout, outputShape, workgroupSize),
-    getUserCode: () => code,
-  };
 }
 
 /** Index (wR * filterWidth + wC) of each window's first strict maximum, -1 if none (as the cpu backend). */
@@ -101,18 +81,17 @@ const maxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
   const filter = [info.effectiveFilterHeight, info.effectiveFilterWidth];
   const strides = [info.strideHeight, info.strideWidth];
-  const int = (...data: number[]): Uniform => ({ type: 'int32', data });
   const positions = gpu.runWebGPUProgram(
     flatProgram('ferMaxPoolFirstPositions', ['x'], 'strides : vec2<i32>, pads : vec2<i32>, inDims : vec2<i32>, filterDims : vec2<i32>,',
       info.outShape, POSITIONS),
     [input], 'int32',
-    [int(...strides), int(info.padInfo.top, info.padInfo.left), int(info.inHeight, info.inWidth), int(...filter)]);
+    [int32(...strides), int32(info.padInfo.top, info.padInfo.left), int32(info.inHeight, info.inWidth), int32(...filter)]);
   const dx = gpu.runWebGPUProgram(
     flatProgram('ferMaxPoolFirstBackprop', ['dy', 'maxPos'], 'strides : vec2<i32>, pads : vec2<i32>, filterDims : vec2<i32>, outDims : vec2<i32>,',
       info.inShape, BACKPROP),
     [dy, positions], input.dtype,
-    [int(...strides), int(filter[0] - 1 - info.padInfo.top, filter[1] - 1 - info.padInfo.left), int(...filter),
-      int(info.outHeight, info.outWidth)]);
+    [int32(...strides), int32(filter[0] - 1 - info.padInfo.top, filter[1] - 1 - info.padInfo.left), int32(...filter),
+      int32(info.outHeight, info.outWidth)]);
   gpu.disposeData(positions.dataId);
   return dx;
 };
