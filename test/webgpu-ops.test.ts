@@ -4,9 +4,10 @@
 // activations, losses and the paired forward's ops. Skips without an adapter.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { setFilterGradientChunkBytes } from '../lib/backend/webgpu-conv-filter-gradient';
 import { crossEntropy } from '../lib/train/losses';
 import {
-  convCases, convGradients, disjointWindows, maxPoolGradient, poolCases, poolName, reduce, spatialReductions, type PoolCase,
+  convCases, convGradients, disjointWindows, type ConvCase, maxPoolGradient, poolCases, poolName, reduce, spatialReductions, type PoolCase,
 } from './backend-op-cases';
 import { assertClose, assertNoLeaks, onBoth, webgpuTest } from './webgpu-fixture';
 
@@ -59,6 +60,31 @@ webgpuTest('webgpu conv2d outputs and input/filter gradients match the cpu backe
   }));
   assert.ok(cases.length > 100, `${cases.length} shapes checked`);
   assertNoLeaks('conv2d gradients', () => convGradients(cases[0], true));
+});
+
+webgpuTest('webgpu conv2d filter gradients computed in batch chunks (large batches) match the cpu backend', async () => {
+  const cases = convCases([1, 2]).filter((c) => c.cin === 3 && c.h === 8).map((c) => ({ ...c, batch: 5 }));
+  /** Bytes of one image's patches, as the kernel counts them. */
+  const imageBytes = (c: ConvCase) => {
+    const info = tf.backend_util.computeConv2DInfo([1, c.h, c.w, c.cin], [c.kh, c.kw, c.cin, c.cout], c.stride, 1, c.pad);
+    return 4 * info.outHeight * info.outWidth * c.kh * c.kw * c.cin;
+  };
+  const { cpu, gpu } = await onBoth(() => cases.map((c) => {
+    // one image's patches fit, two do not: five single-image chunks whose products are added
+    setFilterGradientChunkBytes(1.5 * imageBytes(c));
+    try {
+      return convGradients(c, false)[2];
+    } finally {
+      setFilterGradientChunkBytes(undefined);
+    }
+  }));
+  cases.forEach((c, i) => assertClose(`${c.name} in chunks`, { dw: gpu[i] }, { dw: cpu[i] }, 1e-5));
+  setFilterGradientChunkBytes(2 * imageBytes(cases[0]));
+  try {
+    assertNoLeaks('chunked filter gradients', () => convGradients(cases[0], false));
+  } finally {
+    setFilterGradientChunkBytes(undefined);
+  }
 });
 
 /** avgPool(x) and its input gradient, for one pooling case. */

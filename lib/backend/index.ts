@@ -13,8 +13,9 @@
  * Identity and same-dtype Cast share data instead of copying it
  * (wasm-shared-identity.ts), and Tile copies blocks (wasm-tile.ts: the
  * batch-norm gradient's tiling). The webgpu backend gets synchronous reads in
- * Node (webgpu-sync-read.ts) and a max-pool gradient that breaks ties as the
- * cpu backend does (webgpu-maxpool-gradient.ts).
+ * Node (webgpu-sync-read.ts), a max-pool gradient that breaks ties as the
+ * cpu backend does (webgpu-maxpool-gradient.ts) and a filter gradient by one
+ * matrix product (webgpu-conv-filter-gradient.ts).
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
@@ -26,6 +27,7 @@ import { registerWasmSpatialSum } from './wasm-spatial-sum';
 import { registerWasmTile } from './wasm-tile';
 import { enableWasmThreads, requestedThreads } from './wasm-threads';
 import { findWebGpuAdapter, registerWebGpuBackend, type WebGpuAdapterInfo } from './webgpu-adapter';
+import { registerWebGpuConvFilterGradient } from './webgpu-conv-filter-gradient';
 import { registerWebGpuMaxPoolGradient } from './webgpu-maxpool-gradient';
 import { registerWebGpuSyncRead } from './webgpu-sync-read';
 
@@ -91,6 +93,7 @@ const attempts: Record<BackendChoice, Attempt> = {
     if (!(await tf.setBackend('webgpu'))) return `the webgpu backend failed to initialise on ${adapter.kind}`;
     registerWebGpuSyncRead(tf.backend());
     registerWebGpuMaxPoolGradient();
+    registerWebGpuConvFilterGradient();
     webgpuAdapter = adapter;
     return undefined;
   },
