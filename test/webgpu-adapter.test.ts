@@ -15,11 +15,15 @@ test('lavapipe, SwiftShader, CPU-type and fallback adapters are software; a GPU 
   });
   assert.deepEqual([lavapipe.software, lavapipe.kind], [true, 'software Vulkan (lavapipe)']);
   assert.equal(lavapipe.device, 'llvmpipe-llvm-15-0-6-256-bits-');
-  const swiftshader = classifyAdapter({ vendor: 'google', device: 'swiftshader-device', description: 'SwiftShader Device (Subzero)' });
+  const swiftshader = classifyAdapter({
+    vendor: 'google', device: 'swiftshader-device', description: 'SwiftShader Device (Subzero)',
+  });
   assert.deepEqual([swiftshader.software, swiftshader.kind], [true, 'software Vulkan (SwiftShader)']);
   assert.equal(classifyAdapter({ vendor: 'x', description: 'some adapter', adapterType: 'CPU' }).software, true);
   assert.equal(classifyAdapter({ vendor: 'x', description: 'some adapter', isFallbackAdapter: true }).software, true);
-  const gpu = classifyAdapter({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', adapterType: 'discrete GPU' });
+  const gpu = classifyAdapter({
+    vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', adapterType: 'discrete GPU',
+  });
   assert.deepEqual([gpu.software, gpu.kind], [false, 'NVIDIA H200']);
   assert.equal(classifyAdapter({ vendor: 'amd', architecture: 'rdna-3' }).kind, 'amd rdna-3');
 });
@@ -30,10 +34,11 @@ test('without an adapter the message names what is missing: the Vulkan loader, a
   fs.mkdirSync(lib);
   fs.mkdirSync(icd);
   const dirs = { lib: [lib], icd: [icd] };
-  assert.match(explainMissingVulkan({}, dirs, 'linux'), /libvulkan\.so\.1 is not installed \(Debian: apt-get install libvulkan1\)/);
+  assert.match(explainMissingVulkan({}, dirs, 'linux'), /libvulkan\.so\.1 is not installed \(Debian: apt-get install libvulkan1/);
   fs.writeFileSync(path.join(lib, 'libvulkan.so.1'), '');
   assert.match(explainMissingVulkan({}, dirs, 'linux'), /no Vulkan driver is installed; .*lavapipe/);
-  assert.match(explainMissingVulkan({ VK_ICD_FILENAMES: '/nope/icd.json' }, dirs, 'linux'), /VK_ICD_FILENAMES names \/nope\/icd\.json/);
+  const named = explainMissingVulkan({ VK_ICD_FILENAMES: '/nope/icd.json' }, dirs, 'linux');
+  assert.match(named, /VK_ICD_FILENAMES names \/nope\/icd\.json/);
   fs.writeFileSync(path.join(icd, 'lvp_icd.json'), '{}');
   assert.match(explainMissingVulkan({}, dirs, 'linux'), /drivers are installed \(lvp_icd\): they are too old.*Mesa >= 25/);
   assert.match(explainMissingVulkan({}, dirs, 'darwin'), /Metal on macOS/);

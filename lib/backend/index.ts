@@ -187,9 +187,12 @@ export function candidateRows(r: BackendReport): { candidate: BackendChoice; sta
   const chosenAt = BACKENDS.indexOf(r.choice);
   return BACKENDS.map((candidate, i) => {
     const skip = r.skipped.find((s) => s.choice === candidate);
-    if (candidate === r.choice) return { candidate, status: 'chosen', why: r.forced ? 'forced by FER_BACKEND' : 'first that works' };
+    if (candidate === r.choice) {
+      return { candidate, status: 'chosen', why: r.forced ? 'forced by FER_BACKEND' : 'first that works' };
+    }
     if (skip) return { candidate, status: 'skipped', why: skip.why };
-    return { candidate, status: 'not tried', why: r.forced ? `FER_BACKEND=${r.choice} forces one backend` : i > chosenAt ? 'a faster one was chosen' : '' };
+    const why = r.forced ? `FER_BACKEND=${r.choice} forces one backend` : i > chosenAt ? 'a faster one was chosen' : '';
+    return { candidate, status: 'not tried', why };
   });
 }
 
@@ -197,6 +200,7 @@ export function candidateRows(r: BackendReport): { candidate: BackendChoice; sta
 export function adapterRows(r: BackendReport): { item: string; value: string }[] {
   if (!r.adapter) return [];
   const a = r.adapter;
+  const kind = a.software ? `${a.kind} (computes on the CPU)` : 'hardware GPU';
   return [['vendor', a.vendor], ['architecture', a.architecture], ['device', a.device], ['description', a.description],
-    ['kind', a.software ? `${a.kind} (computes on the CPU)` : 'hardware GPU']].map(([item, value]) => ({ item, value: value || '-' }));
+    ['kind', kind]].map(([item, value]) => ({ item, value: value || '-' }));
 }

@@ -35,7 +35,8 @@ interface RawAdapterInfo {
 interface Gpu { requestAdapter(options?: object): Promise<{ info?: RawAdapterInfo } | null> }
 interface Dawn { gpu: Gpu; globals: object }
 
-const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<{ create(flags: string[]): Gpu; globals: object }>;
+type DawnModule = { create(flags: string[]): Gpu; globals: object };
+const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<DawnModule>;
 
 let dawn: Promise<Dawn | string> | undefined;
 
@@ -72,12 +73,14 @@ const SOFTWARE = [
 /** Reads Dawn's adapter info; 'CPU' adapter types and fallback adapters count as software too. */
 export function classifyAdapter(raw: RawAdapterInfo): WebGpuAdapterInfo {
   const info = {
-    vendor: raw.vendor ?? '', architecture: raw.architecture ?? '', device: raw.device ?? '', description: raw.description ?? '',
+    vendor: raw.vendor ?? '', architecture: raw.architecture ?? '',
+    device: raw.device ?? '', description: raw.description ?? '',
   };
   const text = Object.values(info).join(' ');
   const named = SOFTWARE.find((s) => s.pattern.test(text));
   const software = !!named || /cpu/i.test(raw.adapterType ?? '') || raw.isFallbackAdapter === true;
-  const hardware = info.description || [info.vendor, info.architecture, info.device].filter(Boolean).join(' ') || 'unnamed adapter';
+  const vendorLine = [info.vendor, info.architecture, info.device].filter(Boolean).join(' ');
+  const hardware = info.description || vendorLine || 'unnamed adapter';
   return { ...info, software, kind: named?.kind ?? (software ? 'software adapter' : hardware) };
 }
 
@@ -118,5 +121,6 @@ export async function registerWebGpuBackend(): Promise<string | undefined> {
   } catch (e) {
     return `@tensorflow/tfjs-backend-webgpu failed to load: ${(e as Error).message.split('\n')[0]}`;
   }
-  return tf.findBackendFactory('webgpu') ? undefined : '@tensorflow/tfjs-backend-webgpu loaded but did not register (navigator.gpu unseen)';
+  if (tf.findBackendFactory('webgpu')) return undefined;
+  return '@tensorflow/tfjs-backend-webgpu loaded but did not register (it saw no navigator.gpu)';
 }

@@ -49,7 +49,8 @@ const IM2COL = `
 
 let budgetOverride: number | undefined;
 /** Bytes of patches one chunk may hold: a quarter of the binding limit, at most 256 MiB (memory for the rest). */
-const chunkBudget = (gpu: WebGpuBackend) => budgetOverride ?? Math.min(gpu.device.limits.maxStorageBufferBindingSize / 4, 2 ** 28);
+const chunkBudget = (gpu: WebGpuBackend) =>
+  budgetOverride ?? Math.min(gpu.device.limits.maxStorageBufferBindingSize / 4, 2 ** 28);
 
 /** Tests only: a small budget makes ordinary batches take the chunked path (undefined restores the default). */
 export function setFilterGradientChunkBytes(bytes: number | undefined): void {
@@ -76,15 +77,16 @@ function filterGradient(original: tf.KernelFunc): tf.KernelFunc {
       const nb = Math.min(perChunk, batchSize - b0);
       const patches = keep(gpu.runWebGPUProgram(
         flatProgram('ferConvFilterIm2Col', ['x'],
-          'cols : i32, inChannels : i32, batchStart : i32, strides : vec2<i32>, pads : vec2<i32>, inDims : vec2<i32>, ' +
-          'outDims : vec2<i32>, filterDims : vec2<i32>,', [1, nb * rowsPerImage, cols], IM2COL),
+          'cols : i32, inChannels : i32, batchStart : i32, strides : vec2<i32>, pads : vec2<i32>, ' +
+          'inDims : vec2<i32>, outDims : vec2<i32>, filterDims : vec2<i32>,', [1, nb * rowsPerImage, cols], IM2COL),
         [x], 'float32',
         [int32(cols), int32(inChannels), int32(b0), int32(info.strideHeight, info.strideWidth),
           int32(info.padInfo.top, info.padInfo.left), int32(info.inHeight, info.inWidth), int32(outHeight, outWidth),
           int32(filterHeight, filterWidth)]));
-      const dyPart = nb === batchSize ? dy : keep(runKernel(gpu, 'Slice', { x: dy }, { begin: [b0, 0, 0, 0], size: [nb, -1, -1, -1] }));
+      const dyPart = nb === batchSize ? dy
+        : keep(runKernel(gpu, 'Slice', { x: dy }, { begin: [b0, 0, 0, 0], size: [nb, -1, -1, -1] }));
       const dyRows = keep(runKernel(gpu, 'Reshape', { x: dyPart }, { shape: [1, nb * rowsPerImage, outChannels] }));
-      const part = keep(runKernel(gpu, 'BatchMatMul', { a: patches, b: dyRows }, { transposeA: true, transposeB: false }));
+      const part = keep(runKernel(gpu, 'BatchMatMul', { a: patches, b: dyRows }, { transposeA: true }));
       sum = sum ? keep(runKernel(gpu, 'Add', { a: sum, b: part })) : part;
     }
     const dw = runKernel(gpu, 'Reshape', { x: sum! }, { shape: a.filterShape });

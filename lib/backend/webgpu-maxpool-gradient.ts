@@ -82,13 +82,14 @@ const maxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const filter = [info.effectiveFilterHeight, info.effectiveFilterWidth];
   const strides = [info.strideHeight, info.strideWidth];
   const positions = gpu.runWebGPUProgram(
-    flatProgram('ferMaxPoolFirstPositions', ['x'], 'strides : vec2<i32>, pads : vec2<i32>, inDims : vec2<i32>, filterDims : vec2<i32>,',
-      info.outShape, POSITIONS),
+    flatProgram('ferMaxPoolFirstPositions', ['x'],
+      'strides : vec2<i32>, pads : vec2<i32>, inDims : vec2<i32>, filterDims : vec2<i32>,', info.outShape, POSITIONS),
     [input], 'int32',
-    [int32(...strides), int32(info.padInfo.top, info.padInfo.left), int32(info.inHeight, info.inWidth), int32(...filter)]);
+    [int32(...strides), int32(info.padInfo.top, info.padInfo.left), int32(info.inHeight, info.inWidth),
+      int32(...filter)]);
   const dx = gpu.runWebGPUProgram(
-    flatProgram('ferMaxPoolFirstBackprop', ['dy', 'maxPos'], 'strides : vec2<i32>, pads : vec2<i32>, filterDims : vec2<i32>, outDims : vec2<i32>,',
-      info.inShape, BACKPROP),
+    flatProgram('ferMaxPoolFirstBackprop', ['dy', 'maxPos'],
+      'strides : vec2<i32>, pads : vec2<i32>, filterDims : vec2<i32>, outDims : vec2<i32>,', info.inShape, BACKPROP),
     [dy, positions], input.dtype,
     [int32(...strides), int32(filter[0] - 1 - info.padInfo.top, filter[1] - 1 - info.padInfo.left), int32(...filter),
       int32(info.outHeight, info.outWidth)]);

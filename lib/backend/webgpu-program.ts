@@ -20,7 +20,9 @@ interface WebGpuUtil {
 export const int32 = (...data: number[]): Uniform => ({ type: 'int32', data });
 
 /** A program whose `code` defines `fn main(index : i32)` over the flat output index. */
-export function flatProgram(key: string, variableNames: string[], uniforms: string, outputShape: number[], code: string) {
+export function flatProgram(
+  key: string, variableNames: string[], uniforms: string, outputShape: number[], code: string,
+) {
   const util = (require('@tensorflow/tfjs-backend-webgpu') as { webgpu_util: WebGpuUtil }).webgpu_util;
   const workgroupSize: [number, number, number] = [64, 1, 1];
   const dispatchLayout = util.flatDispatchLayout(outputShape);
@@ -32,7 +34,9 @@ export function flatProgram(key: string, variableNames: string[], uniforms: stri
 }
 
 /** Runs one of the webgpu backend's registered kernels on TensorInfos. */
-export function runKernel(backend: WebGpuBackend, name: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {}): tf.TensorInfo {
+export function runKernel(
+  backend: WebGpuBackend, name: string, inputs: Record<string, tf.TensorInfo>, attrs: object = {},
+): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'webgpu');
   if (!kernel) throw new Error(`the webgpu backend has no '${name}' kernel`);
   const out = kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap });

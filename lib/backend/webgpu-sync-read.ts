@@ -46,7 +46,8 @@ export function captureDawnTicks(): void {
   };
   // keep util.promisify's custom form and any other own property
   for (const key of Reflect.ownKeys(original)) {
-    if (!['length', 'name', 'prototype'].includes(key as string)) Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(original, key)!);
+    if (['length', 'name', 'prototype'].includes(key as string)) continue;
+    Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(original, key)!);
   }
   globalThis.setImmediate = wrapped as typeof setImmediate;
 }
@@ -82,8 +83,12 @@ export function mapReadSync(buffer: MappableBuffer): void {
       throw new Error('FER_BACKEND=webgpu: a synchronous read (dataSync) found no Dawn event tick to run; the webgpu ' +
         'package is not the 0.6.2 this project pins, or it was loaded outside lib/backend (use await tensor.data())');
     }
-    if (failure || buffer.mapState === 'unmapped') throw new Error(`FER_BACKEND=webgpu: reading a tensor failed: ${failure}`);
-    if (performance.now() - t0 > READ_TIMEOUT_MS) throw new Error('FER_BACKEND=webgpu: the GPU did not finish within 10 minutes');
+    if (failure || buffer.mapState === 'unmapped') {
+      throw new Error(`FER_BACKEND=webgpu: reading a tensor failed: ${failure}`);
+    }
+    if (performance.now() - t0 > READ_TIMEOUT_MS) {
+      throw new Error('FER_BACKEND=webgpu: the GPU did not finish within 10 minutes');
+    }
     Atomics.wait(sleeper, 0, 0, wait);
   }
 }
@@ -91,7 +96,7 @@ export function mapReadSync(buffer: MappableBuffer): void {
 interface WebGpuBackendInternals {
   tensorMap: { get(dataId: object): { values: unknown; dtype: tf.DataType; resource: MappableBuffer } };
   bufferManager: { acquireBuffer(size: number, usage: number): MappableBuffer; releaseBuffer(b: MappableBuffer): void };
-  commandEncoder: { copyBufferToBuffer(src: MappableBuffer, so: number, dst: MappableBuffer, d: number, size: number): void };
+  commandEncoder: { copyBufferToBuffer(src: MappableBuffer, at: number, dst: MappableBuffer, to: number, size: number): void };
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
@@ -111,7 +116,9 @@ export function registerWebGpuSyncRead(backend: tf.KernelBackend): void {
   const original = proto.readSync;
   proto.readSync = function (this: WebGpuBackendInternals, dataId: object) {
     const data = this.tensorMap.get(dataId);
-    if (data.values != null || data.dtype === 'string' || data.dtype === 'complex64') return original.call(this, dataId);
+    if (data.values != null || data.dtype === 'string' || data.dtype === 'complex64') {
+      return original.call(this, dataId);
+    }
     const GPUBufferUsage = (globalThis as unknown as { GPUBufferUsage: Record<string, number> }).GPUBufferUsage;
     const size = data.resource.size;
     const staging = this.bufferManager.acquireBuffer(size, GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ);
