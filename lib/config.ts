@@ -209,7 +209,7 @@ export type Config = { profile: Profile } & {
 };
 
 /** FER_* variables read elsewhere (not parameters of a run). */
-const OTHER_VARIABLES = new Set(['FER_PROFILE', 'FER_BACKEND', 'FER_THREADS']);
+const OTHER_VARIABLES = new Set(['FER_PROFILE', 'FER_BACKEND', 'FER_THREADS', 'FER_RESULTS_DIR']);
 
 const envName = (key: string) => 'FER_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
 

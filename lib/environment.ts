@@ -22,7 +22,8 @@ export function environmentRows(): { item: string; value: string }[] {
     { item: 'cpu', value: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}` },
     { item: 'memory', value: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB` },
     { item: 'tensorflow.js', value: tf.version.tfjs },
-    ...['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'danfojs-node', 'vega', 'vega-lite', 'sharp', '@vladmandic/face-api', 'tslab']
+    ...['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu',
+      'danfojs-node', 'vega', 'vega-lite', 'sharp', '@vladmandic/face-api', 'tslab']
       .map((name) => ({ item: name, value: packageVersion(name) })),
   ];
 }

@@ -20,11 +20,14 @@ function choose(env: Record<string, string>, force?: string) {
 test('automatic choice reports why each faster backend was skipped', () => {
   const { report } = choose({});
   assert.ok(report);
-  assert.ok(['node-gpu', 'node', 'wasm'].includes(report.choice), `chose ${report.choice}`);
-  const order = ['node-gpu', 'node', 'wasm', 'cpu'];
+  assert.ok(['node-gpu', 'webgpu', 'node', 'wasm'].includes(report.choice), `chose ${report.choice}`);
+  const order = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
   assert.deepEqual(report.skipped.map((s: { choice: string }) => s.choice), order.slice(0, order.indexOf(report.choice)));
   for (const s of report.skipped) assert.ok(s.why.length > 10, `reason for ${s.choice}`);
   assert.equal(report.forced, false);
+  if (report.choice === 'webgpu') assert.equal(report.adapter.software, false, 'a software adapter is never chosen automatically');
+  const webgpu = report.skipped.find((s: { choice: string }) => s.choice === 'webgpu');
+  if (webgpu && /software adapter/.test(webgpu.why)) assert.match(webgpu.why, /FER_BACKEND=webgpu uses it anyway/);
 });
 
 test('FER_BACKEND forces a backend', () => {
@@ -41,7 +44,7 @@ test('FER_BACKEND forces a backend', () => {
 test('an unknown or unavailable FER_BACKEND is an error that says why', () => {
   const bad = choose({ FER_BACKEND: 'gpu' });
   assert.equal(bad.status, 3);
-  assert.match(bad.stderr, /FER_BACKEND='gpu' is not a backend; use one of: node-gpu, node, wasm, cpu/);
+  assert.match(bad.stderr, /FER_BACKEND='gpu' is not a backend; use one of: node-gpu, webgpu, node, wasm, cpu/);
   let node: ReturnType<typeof choose>;
   try {
     require.resolve('@tensorflow/tfjs-node');
@@ -58,4 +61,21 @@ test('the backend cannot change within a process', () => {
     b.initBackend('cpu').then(() => b.initBackend('wasm')).catch((e) => console.log(e.message))`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FER_BACKEND: '' } });
   assert.match(r.stdout, /already chosen \(cpu\); it cannot change to 'wasm'/);
+});
+
+test('FER_BACKEND=webgpu without a Vulkan driver is an error that names the missing driver', () => {
+  const r = choose({ FER_BACKEND: 'webgpu', VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '' });
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /FER_BACKEND=webgpu cannot be used: (Dawn found no WebGPU adapter: no Vulkan driver is installed|the webgpu package)/);
+});
+
+test('FER_BACKEND=webgpu on a machine with a WebGPU adapter reports it', (t) => {
+  const r = choose({ FER_BACKEND: 'webgpu' });
+  if (r.status !== 0) {
+    t.skip(`no WebGPU adapter here: ${r.stderr.trim().split('\n').pop()}`);
+    return;
+  }
+  assert.equal(r.report.tfBackend, 'webgpu');
+  for (const key of ['vendor', 'architecture', 'device', 'description', 'kind']) assert.equal(typeof r.report.adapter[key], 'string', key);
+  assert.equal(typeof r.report.adapter.software, 'boolean');
 });

@@ -86,20 +86,20 @@ test('identitySplit fits the probe on some expressions of each subject and tests
   assert.throws(() => identitySplit(t.samples.subarray(0, 12), t.subjects, t.labels, 1), /1 subject\(s\)/);
 });
 
-test('the leakage probe recovers identity from features that encode it, and not from expression-only features', () => {
+test('the leakage probe recovers identity from features that encode it, and not from expression-only features', async () => {
   const before = tf.memory().numTensors;
   const id = toyFeatures('identity'), ex = toyFeatures('expression');
   const split = identitySplit(id.samples, id.subjects, id.labels, 3);
-  const leaky = identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
-  const clean = identityLeakage(ex.features, ex.dim, ex.samples, ex.subjects, split);
+  const leaky = await identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
+  const clean = await identityLeakage(ex.features, ex.dim, ex.samples, ex.subjects, split);
   assert.equal(leaky.chance, 1 / 6);
   assert.ok(leaky.accuracy > 0.9, `identity features: ${leaky.accuracy}`);
   assert.ok(clean.accuracy <= 1 / 6 + 0.1, `expression features: ${clean.accuracy}`);
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
-  assert.throws(() => identityLeakage(id.features, id.dim, id.samples.subarray(0, 10), id.subjects, split), /feature values for 10 rows/);
+  await assert.rejects(identityLeakage(id.features, id.dim, id.samples.subarray(0, 10), id.subjects, split), /feature values for 10 rows/);
 });
 
-test('features of different sizes are probed in one size: a PCA fitted on the probe\'s training rows', () => {
+test('features of different sizes are probed in one size: a PCA fitted on the probe\'s training rows', async () => {
   // 40 rows in 12-d: large variance along two oblique directions, little elsewhere
   const n = 40, dim = 12;
   let x = 7;
@@ -132,10 +132,10 @@ test('features of different sizes are probed in one size: a PCA fitted on the pr
 
   const id = toyFeatures('identity');
   const split = identitySplit(id.samples, id.subjects, id.labels, 3);
-  const probed = identityLeakage(id.features, id.dim, id.samples, id.subjects, split, { dimension: 6 });
+  const probed = await identityLeakage(id.features, id.dim, id.samples, id.subjects, split, { dimension: 6 });
   assert.equal(probed.dim, 6);
   assert.ok(probed.accuracy > 0.9, `identity in 6 principal directions of a one-hot-per-subject feature: ${probed.accuracy}`);
-  const asIs = identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
+  const asIs = await identityLeakage(id.features, id.dim, id.samples, id.subjects, split);
   assert.equal(asIs.dim, id.dim, 'without a dimension: the feature as it is');
 });
 

@@ -2,6 +2,9 @@
 // defaults, FER_* variables override them, and mistakes are errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
 import { describeConfig, loadConfig, PARAMETERS } from '../lib/config';
 
 test('lite is the default profile, and profiles differ in scale', () => {
@@ -37,6 +40,16 @@ test('mistakes are errors that name the setting', () => {
   assert.throws(() => loadConfig({ FER_EPOCHS: 'three' }), /FER_EPOCHS='three' is not a number/);
   assert.throws(() => loadConfig({ FER_FORCE: 'yes' }), /FER_FORCE='yes' must be true\/false/);
   assert.throws(() => loadConfig({ FER_BACKBONE: 'vgg' }), /FER_BACKBONE='vgg' must be one of: lite-cnn, resnet18/);
+});
+
+test('FER_RESULTS_DIR moves the results store and is not a misspelt parameter', () => {
+  const dir = path.join(os.tmpdir(), 'fer-results-elsewhere');
+  assert.equal(loadConfig({ FER_RESULTS_DIR: dir }).profile, 'lite');
+  const script = "console.log(require('./lib/results/store').RESULTS_DIR)";
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: path.resolve(__dirname, '..'), encoding: 'utf8', env: { ...process.env, FER_RESULTS_DIR: dir },
+  });
+  assert.equal(r.stdout.trim(), dir);
 });
 
 test('the configuration is frozen', () => {

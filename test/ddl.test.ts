@@ -97,7 +97,7 @@ test('crops: centre crop is deterministic, random crops stay inside the image', 
   assert.throws(() => cropBatch(x, 8, null, false), /ddlCrop=8/);
 });
 
-test('linear probe: near perfect on a linearly coded label, near chance on a random one', () => {
+test('linear probe: near perfect on a linearly coded label, near chance on a random one', async () => {
   const r = rng(7, 'probe');
   const n = 200, dim = 4;
   const feats = new Float32Array(n * dim), coded = new Int32Array(n), random = new Int32Array(n);
@@ -106,14 +106,14 @@ test('linear probe: near perfect on a linearly coded label, near chance on a ran
     for (let d = 0; d < dim; d++) feats[i * dim + d] = r() + (d === 0 ? coded[i] * 2 : 0);
   }
   const train = Array.from({ length: 150 }, (_, i) => i), testIdx = Array.from({ length: 50 }, (_, i) => 150 + i);
-  const good = linearProbe(feats, dim, coded, train, testIdx);
+  const good = await linearProbe(feats, dim, coded, train, testIdx);
   assert.ok(good.testAccuracy > 0.95, `coded: ${good.testAccuracy}`);
-  const bad = linearProbe(feats, dim, random, train, testIdx);
+  const bad = await linearProbe(feats, dim, random, train, testIdx);
   assert.ok(bad.testAccuracy < 0.6, `random: ${bad.testAccuracy}`);
   const tensors = tf.memory().numTensors;
-  assert.deepEqual(linearProbe(feats, dim, coded, train, testIdx), good, 'deterministic');
+  assert.deepEqual(await linearProbe(feats, dim, coded, train, testIdx), good, 'deterministic');
   assert.equal(tf.memory().numTensors, tensors, 'a probe leaves no tensors behind');
-  assert.throws(() => linearProbe(feats, dim, coded.subarray(1), train, testIdx), /labels/);
+  await assert.rejects(linearProbe(feats, dim, coded.subarray(1), train, testIdx), /labels/);
 });
 
 test('a DDL training step (DDM + discriminator against a stored DFEM) is deterministic, finite and leaks no tensors', async () => {

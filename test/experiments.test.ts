@@ -175,7 +175,7 @@ test('a stored fold model reproduces the stored predictions and gives features, 
   const model = await loadFoldModel(run, 1, set, root);
   const stored = frameRows(run.predictions).filter((p) => p.fold === 1);
   const samples = Int32Array.from(stored.map((p) => p.sample as number));
-  assert.deepEqual(Array.from(evaluate(model, set, samples, false, 16).predictions), stored.map((p) => p.prediction));
+  assert.deepEqual(Array.from((await evaluate(model, set, samples, false, 16)).predictions), stored.map((p) => p.prediction));
   const feats = extractFeatures(model, set, samples, false, 5);
   assert.equal(feats.backbone.dim, 64);
   assert.equal(feats.backbone.data.length, samples.length * 64);

@@ -9,6 +9,10 @@
  * layers (forward + input gradient + weight gradient) from the layer shapes.
  * Benchmarks only measure: nothing here asserts a speed.
  *
+ * The webgpu backend is measured on whatever adapter Dawn finds; a software
+ * one (lavapipe, which runs WebGPU on the CPU) is labelled as such and, being
+ * slow, gets at most one warm-up step and three timed rounds of one step.
+ *
  * The wasm backend is also measured data-parallel (lib/train/data-parallel.ts:
  * `--workers` single-threaded replicas share each batch, backend
  * "wasm-data-parallel-N"); its matMul reference is the main thread's
@@ -22,6 +26,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, BackendChoice, describeBackend, initBackend } from '../lib/backend';
+import { yieldForGpu } from '../lib/backend/gpu-yield';
 import { forwardFlops, makeDataParallelTrainingStep, makeTrainingStep, modelFactory, type TrainingStep } from '../lib/bench/training-speed';
 import { buildFromFactory, type ModelFactory } from '../lib/train/data-parallel';
 
@@ -72,6 +77,8 @@ interface WorkloadResult {
 interface ChildResult {
   backend: string;
   description: string;
+  /** the WebGPU adapter, e.g. 'software Vulkan (lavapipe)' (webgpu) */
+  adapter?: string;
   /** threads of the backend, or 'N x 1' for N single-threaded workers */
   threads?: number | string;
   matmul_gflop_per_s: number;
@@ -104,12 +111,14 @@ function matMulGflops(n: number, reps: number): number {
 async function runChild(backend: BackendChoice, opts: Options, workers = 0): Promise<ChildResult> {
   const report = await initBackend(backend);
   const slow = backend === 'cpu';
+  const software = report.adapter?.software === true;
   const path = workers ? `${backend}-data-parallel-${workers}` : backend;
   const matmul = matMulGflops(slow ? 256 : 512, slow ? 3 : 10);
   log(`[${path}] ${describeBackend(report)}; matMul ${matmul.toFixed(1)} GFLOP/s`);
   const result: ChildResult = {
     backend: path, description: describeBackend(report) + (workers ? `; ${workers} data-parallel workers, 1 thread each` : ''),
     threads: workers ? `${workers}x1` : report.threads, matmul_gflop_per_s: matmul, workloads: {},
+    ...(report.adapter ? { adapter: report.adapter.kind } : {}),
   };
   for (const name of opts.workloads) {
     const w = WORKLOADS[name];
@@ -123,15 +132,22 @@ async function runChild(backend: BackendChoice, opts: Options, workers = 0): Pro
     } else {
       trainer = makeTrainingStep(model, batchOpts);
     }
-    const [warmup, rounds, steps] = slow ? [0, 1, 1] : [opts.warmup, opts.rounds, opts.steps];
-    for (let i = 0; i < warmup; i++) await trainer.step();
+    const [warmup, rounds, steps] = slow ? [0, 1, 1]
+      : software ? [Math.min(opts.warmup, 1), Math.min(opts.rounds, 3), 1] : [opts.warmup, opts.rounds, opts.steps];
+    for (let i = 0; i < warmup; i++) {
+      await trainer.step();
+      await yieldForGpu();
+    }
     if (opts.profile && !workers) await profileStep(name, trainer as TrainingStep);
     const rates: number[] = [];
     const cpu0 = process.cpuUsage();
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
       let loss = 0;
-      for (let i = 0; i < steps; i++) loss = await trainer.step();
+      for (let i = 0; i < steps; i++) {
+        loss = await trainer.step();
+        await yieldForGpu();
+      }
       rates.push((steps * w.batch) / ((performance.now() - t0) / 1000));
       log(`[${path}] ${name} round ${r + 1}/${rounds}: ${rates[r].toFixed(1)} images/s (loss ${loss.toFixed(4)})`);
     }
@@ -176,7 +192,8 @@ options:
   --workloads a,b  workloads to run (default: all)
   --warmup n       untimed steps first (default 3)
   --rounds n       timed rounds; the median is reported (default 5)
-  --steps n        steps per round (default 4); the cpu backend times 1 step, no warm-up
+  --steps n        steps per round (default 4); the cpu backend times 1 step, no warm-up,
+                   and webgpu on a software adapter 3 rounds of 1 step after 1 warm-up
   --workers n      also train on the wasm backend data-parallel with n single-threaded
                    workers (default 2; 0: skip)
   --profile        print the slowest kernels of one step (single-process paths)
@@ -261,7 +278,7 @@ function table(results: ChildResult[]): string {
   for (const name of names) {
     for (const r of results.filter((res) => res.workloads[name])) {
       const w = r.workloads[name];
-      rows.push([name, r.backend, String(r.threads ?? '-'), w.train_img_per_s.toFixed(1), w.img_per_cpu_s.toFixed(1), w.gflop_per_s.toFixed(1),
+      rows.push([name, r.adapter ? `${r.backend} (${r.adapter})` : r.backend, String(r.threads ?? '-'), w.train_img_per_s.toFixed(1), w.img_per_cpu_s.toFixed(1), w.gflop_per_s.toFixed(1),
         r.matmul_gflop_per_s.toFixed(1), `${(100 * w.matmul_fraction).toFixed(0)}%`]);
     }
   }

@@ -175,7 +175,7 @@ export async function leakageProbe(run: StoredRun, set: FerSet, factors: Factor[
     try {
       const feats = extractFeatures(model, set, all, false);
       for (const [feature, f] of Object.entries(feats)) for (const factor of factors) {
-        const r = linearProbe(f.data, f.dim, factorLabels(set.rows, factor).labels, train, test);
+        const r = await linearProbe(f.data, f.dim, factorLabels(set.rows, factor).labels, train, test);
         rows.push({
           variant: run.config.variant, seed: run.config.seed, fold, feature, factor: FACTOR_NAMES[factor], classes: r.classes,
           probeAcc: 100 * r.testAccuracy, chance: 100 * r.chance,

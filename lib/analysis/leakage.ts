@@ -142,10 +142,10 @@ export interface LeakageResult {
  * directions of the training rows (principalProjection), so features of
  * different sizes are probed alike.
  */
-export function identityLeakage(
+export async function identityLeakage(
   features: Float32Array, dim: number, rows: ArrayLike<number>, subjects: readonly string[], split: IdentitySplit,
   opts: ProbeOptions & { dimension?: number } = {},
-): LeakageResult {
+): Promise<LeakageResult> {
   if (features.length !== rows.length * dim) throw new Error(`identity leakage: ${features.length} feature values for ${rows.length} rows of dim ${dim}`);
   const rowOf = new Map(Array.from(rows, (s, r) => [s, r] as const));
   const ids = new Map(split.subjects.map((s, i) => [s, i] as const));
@@ -160,7 +160,7 @@ export function identityLeakage(
   const probed = dimension === undefined
     ? { data: features, dim }
     : { data: principalProjection(features, dim, train, dimension), dim: dimension };
-  const probe = linearProbe(probed.data, probed.dim, labels, train, test, probeOpts);
+  const probe = await linearProbe(probed.data, probed.dim, labels, train, test, probeOpts);
   return {
     accuracy: probe.testAccuracy, chance: 1 / split.subjects.length, subjects: split.subjects.length,
     train: probe.train, test: probe.test, dim: probed.dim,

@@ -9,6 +9,7 @@
  * @see notebooks/05-ddl.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
+import { yieldForGpu } from '../backend/gpu-yield';
 
 export interface ProbeOptions {
   /** full-batch optimisation steps (default 300) */
@@ -32,7 +33,7 @@ export interface ProbeResult {
  * Fits the probe. `features` is [n, dim] row-major; `labels[i]` a class index,
  * or -1 for a sample without this label (skipped); `train`/`test` are sample indices.
  */
-export function linearProbe(features: Float32Array, dim: number, labels: ArrayLike<number>, train: ArrayLike<number>, test: ArrayLike<number>, opts: ProbeOptions = {}): ProbeResult {
+export async function linearProbe(features: Float32Array, dim: number, labels: ArrayLike<number>, train: ArrayLike<number>, test: ArrayLike<number>, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const n = features.length / dim;
   if (!Number.isInteger(n) || labels.length !== n) throw new Error(`linear probe: ${features.length} feature values of dim ${dim} for ${labels.length} labels`);
   const keep = (idx: ArrayLike<number>) => Array.from(idx).filter((i) => labels[i] >= 0);
@@ -63,6 +64,7 @@ export function linearProbe(features: Float32Array, dim: number, labels: ArrayLi
     const l2 = opts.l2 ?? 1e-3;
     for (let s = 0; s < (opts.steps ?? 300); s++) {
       opt.minimize(() => tf.add(tf.losses.softmaxCrossEntropy(ytr, tf.add(tf.matMul(xtr, w), b)), tf.mul(l2, tf.sum(tf.square(w)))) as tf.Scalar, false, [w, b]);
+      await yieldForGpu();
     }
     const acc = (x: tf.Tensor2D, idx: number[]) => {
       const pred = tf.tidy(() => tf.argMax(tf.add(tf.matMul(x, w), b), 1).dataSync());

@@ -1,9 +1,11 @@
 /**
  * Picks the TensorFlow.js backend once, at start, and says why.
  *
- * Order: tfjs-node-gpu (when it loads and sees a GPU) > tfjs-node > wasm > cpu.
- * `FER_BACKEND=node-gpu|node|wasm|cpu` forces one. Switching backends while
- * tensors are alive corrupts state, so a second call with another choice fails.
+ * Order: tfjs-node-gpu (when it loads and sees a GPU) > webgpu (Dawn, when it
+ * finds a hardware adapter; a software one such as lavapipe only when forced)
+ * > tfjs-node > wasm > cpu. `FER_BACKEND=node-gpu|webgpu|node|wasm|cpu` forces
+ * one. Switching backends while tensors are alive corrupts state, so a second
+ * call with another choice fails.
  * The wasm backend computes with `FER_THREADS` threads (default: all cores;
  * see wasm-threads.ts) and gets fast conv2d and max-pool gradients
  * (wasm-conv-gradients.ts, wasm-maxpool-gradient.ts) and spatial sums
@@ -11,7 +13,10 @@
  * Identity and same-dtype Cast share data instead of copying it
  * (wasm-shared-identity.ts), Tile copies blocks (wasm-tile.ts: the
  * batch-norm gradient's tiling), and training-mode batch normalisation and
- * its gradient are one kernel each (wasm-batch-norm.ts).
+ * its gradient are one kernel each (wasm-batch-norm.ts). The webgpu backend
+ * gets synchronous reads in Node (webgpu-sync-read.ts), a max-pool gradient
+ * that breaks ties as the cpu backend does (webgpu-maxpool-gradient.ts) and a
+ * filter gradient by one matrix product (webgpu-conv-filter-gradient.ts).
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
@@ -23,8 +28,14 @@ import { registerWasmSharedIdentity } from './wasm-shared-identity';
 import { registerWasmSpatialSum } from './wasm-spatial-sum';
 import { registerWasmTile } from './wasm-tile';
 import { enableWasmThreads, requestedThreads } from './wasm-threads';
+import { findWebGpuAdapter, registerWebGpuBackend, type WebGpuAdapterInfo } from './webgpu-adapter';
+import { registerWebGpuConvFilterGradient } from './webgpu-conv-filter-gradient';
+import { registerWebGpuMaxPoolGradient } from './webgpu-maxpool-gradient';
+import { registerWebGpuSyncRead } from './webgpu-sync-read';
 
-export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type { WebGpuAdapterInfo } from './webgpu-adapter';
+
+export const BACKENDS = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 export interface BackendReport {
@@ -40,13 +51,17 @@ export interface BackendReport {
   threads?: number;
   /** fast conv2d gradients from forward convolutions are installed (wasm) */
   convGradientsFromForward: boolean;
+  /** the WebGPU adapter (webgpu) */
+  adapter?: WebGpuAdapterInfo;
 }
 
 let chosen: Promise<BackendReport> | undefined;
 let chosenFor: string | undefined;
 
 /** Why a candidate cannot be used, or undefined when it is now the backend. */
-type Attempt = () => Promise<string | undefined>;
+type Attempt = (forced: boolean) => Promise<string | undefined>;
+
+let webgpuAdapter: WebGpuAdapterInfo | undefined;
 
 function loadModule(name: string): string | undefined {
   try {
@@ -67,6 +82,22 @@ const attempts: Record<BackendChoice, Attempt> = {
     await tf.setBackend('tensorflow');
     const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
     return gpu ? undefined : '@tensorflow/tfjs-node-gpu loaded but sees no GPU (check CUDA/cuDNN, see environment/GPU.md)';
+  },
+  webgpu: async (forced) => {
+    const adapter = await findWebGpuAdapter();
+    if (typeof adapter === 'string') return adapter;
+    if (adapter.software && !forced) {
+      return `only a software adapter (${adapter.kind}: ${adapter.description || adapter.device}), which computes on the CPU; ` +
+        'FER_BACKEND=webgpu uses it anyway';
+    }
+    const fail = await registerWebGpuBackend();
+    if (fail) return fail;
+    if (!(await tf.setBackend('webgpu'))) return `the webgpu backend failed to initialise on ${adapter.kind}`;
+    registerWebGpuSyncRead(tf.backend());
+    registerWebGpuMaxPoolGradient();
+    registerWebGpuConvFilterGradient();
+    webgpuAdapter = adapter;
+    return undefined;
   },
   node: async () => {
     const fail = loadModule('@tensorflow/tfjs-node');
@@ -106,12 +137,13 @@ async function choose(forced: BackendChoice | undefined): Promise<BackendReport>
   const candidates = forced ? [forced] : BACKENDS;
   for (const choice of candidates) {
     // a tfjs-node-gpu without a GPU still registered 'tensorflow': use its CPU kernels
-    const why = choice === 'node' && tf.findBackend('tensorflow') ? undefined : await attempts[choice]();
+    const why = choice === 'node' && tf.findBackend('tensorflow') ? undefined : await attempts[choice](forced !== undefined);
     if (why === undefined) {
       await tf.ready();
       return {
         choice, tfBackend: tf.getBackend(), forced: forced !== undefined, skipped,
         threads: threadCount(choice), convGradientsFromForward: choice === 'wasm',
+        ...(choice === 'webgpu' ? { adapter: webgpuAdapter } : {}),
       };
     }
     skipped.push({ choice, why });
@@ -148,6 +180,30 @@ export function initBackend(force?: BackendChoice): Promise<BackendReport> {
 /** One line for logs: `wasm (skipped node-gpu: ..., node: ...)`. */
 export function describeBackend(r: BackendReport): string {
   const threads = r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '';
+  const adapter = r.adapter ? `, ${r.adapter.software ? r.adapter.kind : `adapter ${r.adapter.kind}`}` : '';
   const why = r.forced ? 'forced by FER_BACKEND' : r.skipped.map((s) => `${s.choice}: ${s.why}`).join('; ');
-  return `backend ${r.choice} (tf '${r.tfBackend}'${threads})${why ? ` — ${why}` : ''}`;
+  return `backend ${r.choice} (tf '${r.tfBackend}'${threads}${adapter})${why ? ` — ${why}` : ''}`;
+}
+
+/** Every candidate in order, for notebook 00: chosen, skipped (and why) or not tried. */
+export function candidateRows(r: BackendReport): { candidate: BackendChoice; status: string; why: string }[] {
+  const chosenAt = BACKENDS.indexOf(r.choice);
+  return BACKENDS.map((candidate, i) => {
+    const skip = r.skipped.find((s) => s.choice === candidate);
+    if (candidate === r.choice) {
+      return { candidate, status: 'chosen', why: r.forced ? 'forced by FER_BACKEND' : 'first that works' };
+    }
+    if (skip) return { candidate, status: 'skipped', why: skip.why };
+    const why = r.forced ? `FER_BACKEND=${r.choice} forces one backend` : i > chosenAt ? 'a faster one was chosen' : '';
+    return { candidate, status: 'not tried', why };
+  });
+}
+
+/** The adapter as rows (vendor, architecture, device, description, kind), or none off webgpu. */
+export function adapterRows(r: BackendReport): { item: string; value: string }[] {
+  if (!r.adapter) return [];
+  const a = r.adapter;
+  const kind = a.software ? `${a.kind} (computes on the CPU)` : 'hardware GPU';
+  return [['vendor', a.vendor], ['architecture', a.architecture], ['device', a.device], ['description', a.description],
+    ['kind', kind]].map(([item, value]) => ({ item, value: value || '-' }));
 }

@@ -5,6 +5,7 @@
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
+import { replaceKernel } from './kernel-replace';
 
 type TensorInfo = tf.TensorInfo;
 export type Backend = tf.KernelBackend & {
@@ -14,18 +15,11 @@ export type Backend = tf.KernelBackend & {
 };
 type Attrs = Record<string, unknown>;
 
-/**
- * Replaces a wasm kernel by `wrap(original)`, once: the new function carries
- * `marker`, so a second call (initBackend run again) does not wrap it twice.
- */
+/** Replaces a wasm kernel by `wrap(original)`, once (see kernel-replace.ts). */
 export function replaceWasmKernel(kernelName: string, marker: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): void {
-  const original = tf.getKernel(kernelName, 'wasm');
-  if (!original || (original.kernelFunc as unknown as Record<string, unknown>)[marker]) return;
-  const kernelFunc = wrap(original.kernelFunc);
-  (kernelFunc as unknown as Record<string, unknown>)[marker] = true;
-  tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
+  replaceKernel('wasm', kernelName, marker, wrap);
 }
+
 type Pads = [number, number][];
 
 export class KernelScope {

@@ -413,11 +413,12 @@ export async function analyseModels(cmp: Comparison, seed: number, opts: { resul
     }
   }
   const probeDim = Math.min(...probed.filter((f) => f.method !== 'pixels').map((f) => f.dim));
-  const rows: Row[] = probed.map(({ data, ...f }) => {
+  const rows: Row[] = [];
+  for (const { data, ...f } of probed) {
     const { test, split } = splits.get(f.fold)!;
-    const leakage = identityLeakage(data, f.dim, test, cmp.set.subjects, split, { ...PROBE, dimension: probeDim });
-    return { ...f, ...leakage, dim: f.dim, probeDim };
-  });
+    const leakage = await identityLeakage(data, f.dim, test, cmp.set.subjects, split, { ...PROBE, dimension: probeDim });
+    rows.push({ ...f, ...leakage, dim: f.dim, probeDim });
+  }
   progress.done(`model analysis: ${cmp.methods.length} methods × ${folds.length} folds, probed in ${probeDim}-d`);
   writeCsv(file, rows);
   return { ...readAnalysis(file), file, cached: false };

@@ -35,6 +35,7 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { deriveSeed } from '../train/rng';
 import { buildHng, disposeHng, generate, Hng, hngStep, HngWeights, PAPER_WEIGHTS, POSITIONAL_WEIGHTS } from '../models/idferm/hng';
 import { buildIdNet, faceApiIdentityNet, IdentityNet, identityNetFromModel, loadIdentityNetFile, trainIdNet } from '../models/idferm/identity-net';
+import { yieldForGpu } from '../backend/gpu-yield';
 
 /** HNG variants (spec §8): name -> changes to the weights and switches. 'w1=<v>' is the Table 1 sweep. */
 export const HNG_VARIANTS: Record<string, { description: string; weights?: Partial<HngWeights>; idRef?: 'input' | 'target'; symSpace?: 'laplacian' | 'pixel'; mapping?: 'index' | 'positional' }> = {
@@ -242,7 +243,8 @@ async function idNetStage(config: Config, db: FaceDb, which: 'a' | 'b', o: Stage
   }
   // the identity nets see targets and inputs: every subject's faces, with and without expression
   const images = concat(db.x, db.g), subjects = concat32(db.subjects, Int32Array.from({ length: db.g.length / (db.size * db.size) }, (_, i) => i));
-  const curve = trainIdNet(net, images, subjects, { size: db.size, epochs: config.idfermIdnetEpochs, batchSize: 32, seed: spec.seed }).map((r) => ({ ...r, net: which }));
+  const curve = (await trainIdNet(net, images, subjects, { size: db.size, epochs: config.idfermIdnetEpochs, batchSize: 32, seed: spec.seed }))
+    .map((r) => ({ ...r, net: which }));
   fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, 'stage.json'), JSON.stringify(settings, null, 2) + '\n');
   writeCsv(path.join(dir, 'curves.csv'), curve);
@@ -345,7 +347,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
     return result(readCsvRows(path.join(dir, 'curves.csv')), true);
   }
   const per = db.size * db.size, n = db.subjects.length, gN = db.g.length / per;
-  const runPhase = (phase: string, epochs: number, w: HngWeights, seed: number, startEpoch: number): Row[] => {
+  const runPhase = async (phase: string, epochs: number, w: HngWeights, seed: number, startEpoch: number): Promise<Row[]> => {
     const lr = phase === 'warmup' ? config.idfermHngWarmupLearningRate : config.idfermHngLearningRate;
     const gen = tf.train.adam(lr, 0.5, 0.999, 1e-8), dis = tf.train.adam(lr, 0.5, 0.999, 1e-8);
     const rows: Row[] = [];
@@ -367,6 +369,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
         for (const [k, val] of Object.entries(l)) if (Number.isFinite(val)) sums[k] = (sums[k] ?? 0) + val;
         steps++;
         progress?.update(`HNG ${variant} · ${phase} epoch ${e}/${epochs} · step ${steps} · generator loss ${(sums.gen / steps).toFixed(4)}`);
+        await yieldForGpu();
       }
       const row: Row = { variant, phase, epoch: startEpoch + e };
       for (const k of ['gen', 'feat', 'id', 'pixel', 'sym', 'adv', 'dis']) row[k] = sums[k] === undefined ? null : sums[k] / steps;
@@ -383,7 +386,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
     await loadCheckpoint(warmFile, parts, {});
     warmCurves = readCsvRows(path.join(warmDir, 'curves.csv')).map((r) => ({ ...r, variant }));
   } else {
-    warmCurves = runPhase('warmup', config.idfermHngWarmupEpochs, warmWeights, deriveSeed(config.seed, 'hng-warmup'), 0);
+    warmCurves = await runPhase('warmup', config.idfermHngWarmupEpochs, warmWeights, deriveSeed(config.seed, 'hng-warmup'), 0);
     if (v.weights.feat > 0 || aeOnly) {
       fs.mkdirSync(warmDir, { recursive: true });
       writeCsv(path.join(warmDir, 'curves.csv'), warmCurves);
@@ -391,7 +394,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
     }
   }
   // phase 2: the full objective of the variant
-  const full = runPhase('full', config.idfermHngEpochs, v.weights, deriveSeed(config.seed, 'hng-full', variant), config.idfermHngWarmupEpochs);
+  const full = await runPhase('full', config.idfermHngEpochs, v.weights, deriveSeed(config.seed, 'hng-full', variant), config.idfermHngWarmupEpochs);
   const curves = [...warmCurves, ...full];
   fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, 'stage.json'), JSON.stringify({ ...settings, variant, ...v, identityNet: identity.description }, null, 2) + '\n');

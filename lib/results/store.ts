@@ -21,7 +21,13 @@ import { PROJECT_ROOT } from '../paths';
 import type { RunConfig } from '../experiments/method';
 import { meanStd } from '../analysis/stats';
 
-export const RESULTS_DIR = path.join(PROJECT_ROOT, 'data', 'results');
+/**
+ * Where runs are stored: data/results, or FER_RESULTS_DIR. A stored run is
+ * reused whatever the backend, so CI gives its webgpu smoke run a folder of
+ * its own, which makes that run train instead of reading the wasm runs.
+ */
+export const RESULTS_DIR = process.env.FER_RESULTS_DIR?.trim()
+  ? path.resolve(process.env.FER_RESULTS_DIR.trim()) : path.join(PROJECT_ROOT, 'data', 'results');
 
 type Cell = string | number | boolean | null;
 export type Row = Record<string, Cell>;

@@ -186,7 +186,9 @@ export class DataParallelTrainer {
       const ready: Promise<void>[] = [];
       for (let i = 0; i < n; i++) {
         const init: WorkerInit = { factory: opts.factory, index: i, weights: weights.buffer as SharedArrayBuffer, output: outputs[i].buffer as SharedArrayBuffer };
-        const worker = new Worker(script.code, { eval: script.eval, workerData: init, env: { ...process.env, FER_THREADS: '1' } });
+        // wasm by name: the automatic choice would try the GPU backends (loading Dawn) in every worker
+        const env = { ...process.env, FER_THREADS: '1', FER_BACKEND: 'wasm' };
+        const worker = new Worker(script.code, { eval: script.eval, workerData: init, env });
         workers.push(worker);
         ready.push(new Promise((resolve, reject) => {
           // named listeners, removed one by one: removeAllListeners() would also stop a Worker's message delivery

@@ -27,6 +27,7 @@ import { rng } from '../data/random';
 import { deriveSeed } from './rng';
 import { PaceRecord, paceOfEpoch, selectedSamples, selectPerClass } from './spl';
 import { mean } from '../analysis/stats';
+import { yieldForGpu } from '../backend/gpu-yield';
 
 export interface FoldSplit {
   fold: number;
@@ -123,7 +124,7 @@ export function dataInfo(set: FerSet): DataInfo {
 }
 
 /** Eval-mode predictions and per-sample losses for some samples. */
-export function evaluate(model: MethodModel, set: FerSet, samples: Int32Array, pairs: boolean, batchSize: number): { predictions: Int32Array; losses: Float32Array } {
+export async function evaluate(model: MethodModel, set: FerSet, samples: Int32Array, pairs: boolean, batchSize: number): Promise<{ predictions: Int32Array; losses: Float32Array }> {
   const predictions = new Int32Array(samples.length);
   const losses = new Float32Array(samples.length);
   let offset = 0;
@@ -139,17 +140,18 @@ export function evaluate(model: MethodModel, set: FerSet, samples: Int32Array, p
     offset += idx.length;
     tf.dispose([pred, loss]);
     disposeBatch(batch);
+    await yieldForGpu();
   }
   return { predictions, losses };
 }
 
 /** One pass over an epoch's batches: sample-weighted loss sums and training accuracy counts. */
-function trainEpoch(model: MethodModel, set: FerSet, batches: Int32Array[], pairs: boolean, stepContext: (step: number) => StepContext,
+async function trainEpoch(model: MethodModel, set: FerSet, batches: Int32Array[], pairs: boolean, stepContext: (step: number) => StepContext,
   onStep: (step: number, meanLoss: number) => void) {
   const sums: Record<string, number> = {};
   let seen = 0, correct = 0, withLogits = 0;
   const t0 = Date.now();
-  batches.forEach((idx, step) => {
+  for (const [step, idx] of batches.entries()) {
     const batch: Batch = makeBatch(set, idx, pairs);
     const res = model.trainStep(batch, stepContext(step));
     for (const [k, t] of Object.entries(res.losses)) sums[k] = (sums[k] ?? 0) + t.dataSync()[0] * idx.length;
@@ -163,7 +165,8 @@ function trainEpoch(model: MethodModel, set: FerSet, batches: Int32Array[], pair
     tf.dispose([...Object.values(res.losses), ...(res.logits ? [res.logits] : [])]);
     disposeBatch(batch);
     onStep(step, sums.loss / seen);
-  });
+    await yieldForGpu();
+  }
   return { sums, seen, correct, withLogits, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -217,7 +220,7 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
       if (config.spl && starts) {
         // v-step (spndl spec 3.1): rank every training sample with the current model, eval mode
         const rho = config.spl.rho[pace - 1];
-        const { losses } = evaluate(model, set, fit, inputs.train === 'pair', evalBatch);
+        const { losses } = await evaluate(model, set, fit, inputs.train === 'pair', evalBatch);
         const sel = selectPerClass(losses, trainLabels, rho, numClasses);
         const record: PaceRecord = {
           pace, epoch, rho, samples: Array.from(fit), labels: Array.from(trainLabels),
@@ -233,13 +236,13 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
       const batches = model.batches
         ? model.batches(samples, Int32Array.from(samples, (s) => set.labels[s]), shuffleSeed, config.batchSize)
         : shuffledBatches(samples, shuffleSeed, config.batchSize);
-      const { sums, seen, correct, withLogits, seconds } = trainEpoch(model, set, batches, inputs.train === 'pair', (step) => {
+      const { sums, seen, correct, withLogits, seconds } = await trainEpoch(model, set, batches, inputs.train === 'pair', (step) => {
         const seed = deriveSeed(config.seed, split.fold, epoch, step);
         return { epoch, totalEpochs: config.totalEpochs, pace, step, seed, rng: rng(seed, 'step') };
       }, (step, loss) => progress?.update(`${label}epoch ${epoch}/${config.totalEpochs} · step ${step + 1}/${batches.length} · loss ${loss.toFixed(4)}`));
-      const test = evaluate(model, set, split.test, inputs.test === 'pair', evalBatch);
+      const test = await evaluate(model, set, split.test, inputs.test === 'pair', evalBatch);
       const testLabels = Array.from(split.test, (s) => set.labels[s]);
-      const val = validation ? evaluate(model, set, validation, inputs.test === 'pair', evalBatch) : null;
+      const val = validation ? await evaluate(model, set, validation, inputs.test === 'pair', evalBatch) : null;
       const row: EpochRow = {
         fold: split.fold, epoch, pace, lr: Object.values(model.optimizers)[0]?.learningRate ?? NaN,
         n_train: seen, train_loss: sums.loss / seen, train_acc: withLogits ? correct / withLogits : NaN,

@@ -20,6 +20,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { FACE_API_MODEL_DIR } from '../../data/preprocess/face-align';
 import { SeedSequence } from '../../train/rng';
+import { yieldForGpu } from '../../backend/gpu-yield';
 
 export interface IdentityTaps {
   /** the perceptual-loss map (VGG-Face conv5 stand-in) */
@@ -75,7 +76,7 @@ export function buildIdNet(spec: IdNetSpec, name = 'idnet'): tf.LayersModel {
  * @param images [N, size, size, 1] in [-1, 1]
  * @returns per-epoch mean loss and training accuracy
  */
-export function trainIdNet(net: tf.LayersModel, images: Float32Array, subjects: Int32Array, opts: { size: number; epochs: number; batchSize: number; seed: number; learningRate?: number }): { epoch: number; loss: number; acc: number }[] {
+export async function trainIdNet(net: tf.LayersModel, images: Float32Array, subjects: Int32Array, opts: { size: number; epochs: number; batchSize: number; seed: number; learningRate?: number }): Promise<{ epoch: number; loss: number; acc: number }[]> {
   const n = subjects.length, per = opts.size * opts.size;
   const optimizer = tf.train.adam(opts.learningRate ?? 2e-3);
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -107,6 +108,7 @@ export function trainIdNet(net: tf.LayersModel, images: Float32Array, subjects: 
       });
       lossSum += loss * idx.length;
       correct += hits;
+      await yieldForGpu();
     }
     curve.push({ epoch, loss: lossSum / n, acc: correct / n });
   }
