@@ -12,20 +12,24 @@
  * (wasm-spatial-sum.ts: bias gradients, global average pooling), and its
  * Identity and same-dtype Cast share data instead of copying it
  * (wasm-shared-identity.ts), Tile copies blocks (wasm-tile.ts: the
- * batch-norm gradient's tiling), and training-mode batch normalisation and
- * its gradient are one kernel each (wasm-batch-norm.ts). The webgpu backend
+ * batch-norm gradient's tiling), training-mode batch normalisation and
+ * its gradient are one kernel each (wasm-batch-norm.ts), as are single-slope
+ * PReLU and its gradient (wasm-prelu.ts) and Adam's update of a variable
+ * (wasm-adam.ts). The webgpu backend
  * gets synchronous reads in Node (webgpu-sync-read.ts), a max-pool gradient
  * that breaks ties as the cpu backend does (webgpu-maxpool-gradient.ts) and a
  * filter gradient by one matrix product (webgpu-conv-filter-gradient.ts).
  * @see notebooks/00-environment.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmAdam } from './wasm-adam';
 import { registerWasmBatchNorm } from './wasm-batch-norm';
 import { registerWasmConvGradients } from './wasm-conv-gradients';
 import { registerWasmMaxPoolGradient } from './wasm-maxpool-gradient';
 import { registerWasmSamePaddingFix } from './wasm-same-padding';
 import { registerWasmSharedIdentity } from './wasm-shared-identity';
 import { registerWasmSpatialSum } from './wasm-spatial-sum';
+import { registerWasmPrelu } from './wasm-prelu';
 import { registerWasmTile } from './wasm-tile';
 import { enableWasmThreads, requestedThreads } from './wasm-threads';
 import { findWebGpuAdapter, registerWebGpuBackend, type WebGpuAdapterInfo } from './webgpu-adapter';
@@ -115,6 +119,8 @@ const attempts: Record<BackendChoice, Attempt> = {
     registerWasmSharedIdentity();
     registerWasmTile();
     registerWasmBatchNorm();
+    registerWasmPrelu();
+    registerWasmAdam();
     const threads = requestedThreads();
     const restore = threads > 1 ? enableWasmThreads(threads) : undefined;
     try {
