@@ -75,10 +75,10 @@ export const describeStudyVariants = (config: Config): Row[] => gndlStudyVariant
 /** Runs (or reuses) the variants of the study, all at once (their folds share the fold pool). */
 export async function runGndlStudy(config: Config, set: FerSet, opts: { variants?: string[]; resultsDir?: string; log?: (line: string) => void } = {}): Promise<Record<string, RunResult>> {
   const progress = progressLine();
-  const runs = await Promise.all((opts.variants ?? gndlStudyVariants(config)).map(async (variant) => [variant, await runOrFind({
+  const runs = (await Promise.all([...(opts.variants ?? gndlStudyVariants(config))].reverse().map(async (variant) => [variant, await runOrFind({
     config, ...gndlRunOf(variant), set, resultsDir: opts.resultsDir, log: opts.log, progress: null,
     onEpoch: (row) => progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${config.epochs} · test acc ${row.test_acc.toFixed(3)}`),
-  }, config.study || MAIN_VARIANTS.includes(variant))] as const));
+  }, config.study || MAIN_VARIANTS.includes(variant))] as const))).reverse(); // costliest (last listed) first, listed order kept
   const out = Object.fromEntries(runs.filter((r): r is [string, RunResult] => r[1] !== null));
   const missing = runs.filter(([, r]) => r === null).map(([v]) => v);
   progress.done(`${Object.values(out).filter((r) => !r.cached).length} run(s) trained, ${Object.values(out).filter((r) => r.cached).length} reused` +

@@ -26,7 +26,7 @@ import { withNeutralClass } from '../data/pairs';
 import { rng, shuffled } from '../data/random';
 import { PROJECT_ROOT } from '../paths';
 import { crossEntropy, crossEntropyPerSample } from '../train/losses';
-import { parseNumberList } from './settings';
+import { optimizerSpecFromConfig, parseNumberList } from './settings';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
 import { buildRmlNet, disposeRml, radialLoss, rmlForward, rmlParts, rmlPredict, tripletLoss, tupletClustersLoss } from '../models/idferm/rml';
@@ -255,7 +255,9 @@ async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; per
       throw new Error(`IDFERM option pretrain: the network cannot start from the pretraining stage ${prepared.pretrained.runId}: ${(e as Error).message}`);
     }
   }
-  const optimizer = new TrainOptimizer({ kind: 'momentum', learningRate: stage.learningRate, momentum: 0.9, weightDecay: 1e-4 });
+  // the profile's shared schedule (lite: the rate drops tenfold late in training, as for every method there)
+  const { schedule } = optimizerSpecFromConfig(ctx.config);
+  const optimizer = new TrainOptimizer({ kind: 'momentum', learningRate: stage.learningRate, momentum: 0.9, weightDecay: 1e-4, schedule });
   const parts = rmlParts(net);
   const variables = Object.values(parts).flatMap((p) => p.trainableWeights.map((w) => w.read() as tf.Variable));
   const needsRef = mode === 'rml' || Boolean(o.dataAug);

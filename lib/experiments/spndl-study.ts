@@ -84,7 +84,8 @@ export const snapshotFile = (runDir: string, fold: number, pace: number) => path
 export async function runSpndlStudy(config: Config, set: FerSet, opts: { variants?: string[]; resultsDir?: string; snapshotFold?: number; log?: (line: string) => void } = {}): Promise<Record<string, RunResult>> {
   const snapshotFold = opts.snapshotFold ?? 0;
   const progress = progressLine();
-  const runs = await Promise.all((opts.variants ?? spndlVariants(set)).map(async (variant) => {
+  // the costliest (last listed) first, so the fold pool does not end on one long run; results in the listed order
+  const runs = (await Promise.all([...(opts.variants ?? spndlVariants(set))].reverse().map(async (variant) => {
     const plan = planRun({ config, ...spndlRunOf(variant), set, resultsDir: opts.resultsDir });
     const paceEnds = plan.config.paceEpochs.map((_, i) => plan.config.paceEpochs.slice(0, i + 1).reduce((a, b) => a + b, 0));
     const run = await runOrFind({
@@ -95,7 +96,7 @@ export async function runSpndlStudy(config: Config, set: FerSet, opts: { variant
         ? Object.fromEntries(SNAPSHOT_PACES.map((pace) => [paceEnds[pace - 1], snapshotFile(plan.dir, fold, pace)])) : {}),
     }, config.study || MAIN_VARIANTS.includes(variant));
     return [variant, run] as const;
-  }));
+  }))).reverse();
   const out = Object.fromEntries(runs.filter((r): r is [string, RunResult] => r[1] !== null));
   const missing = runs.filter(([, r]) => r === null).map(([v]) => v);
   progress.done(`${Object.values(out).filter((r) => !r.cached).length} run(s) trained, ${Object.values(out).filter((r) => r.cached).length} reused` +

@@ -18,6 +18,7 @@ function runBars(rows: Row[], runs: string[], title: string, refs: { y: number; 
   if (band) layer.push({ data: { values: [{ lo: band[0], hi: band[1] }] }, mark: { type: 'rect', color: '#4c78a8', opacity: 0.12 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } });
   layer.push(
     { mark: { type: 'bar', opacity: 0.45, width: 36 }, encoding: { x, y: { ...ACC, aggregate: 'mean' } } },
+    { mark: { type: 'text', dy: -10, fontSize: 11, fontWeight: 'bold' }, encoding: { x, y: { ...ACC, aggregate: 'mean' }, text: { field: 'acc', aggregate: 'mean', format: '.1f' } } },
     { mark: { type: 'point', filled: true, size: 40, color: 'black' }, encoding: { x, y: ACC } },
     { data: { values: refs }, mark: { type: 'rule', strokeDash: [4, 3], color: 'grey' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     { data: { values: refs }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10, color: 'grey' }, encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } } },
