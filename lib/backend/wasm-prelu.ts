@@ -25,7 +25,8 @@ function forward(original: tf.KernelFunc): tf.KernelFunc {
     const y = s.alloc(x.shape);
     const [xs, as, ys] = s.views(x, alpha, y);
     const a = as[0];
-    for (let i = 0; i < xs.length; i++) { const v = xs[i]; ys[i] = v > 0 ? v : a * v; }
+    // branch-free: activations' signs are random, and mispredicted branches cost more than the arithmetic
+    for (let i = 0; i < xs.length; i++) { const v = xs[i], neg = +(v <= 0); ys[i] = v * (1 + neg * (a - 1)); }
     return y;
   };
 }
@@ -38,9 +39,9 @@ function gradient(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const a = as[0];
   let sum = 0;
   for (let i = 0; i < xs.length; i++) {
-    const v = xs[i], g = dys[i];
-    if (v > 0) dxs[i] = g;
-    else { dxs[i] = a * g; sum += g * v; }
+    const v = xs[i], g = dys[i], neg = +(v <= 0);
+    dxs[i] = g * (1 + neg * (a - 1));
+    sum += neg * g * v;
   }
   das[0] = sum;
   return [dx, da];
