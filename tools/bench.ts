@@ -23,12 +23,16 @@
  * @see notebooks/00-environment.ipynb
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, BackendChoice, describeBackend, initBackend } from '../lib/backend';
 import { yieldForGpu } from '../lib/backend/gpu-yield';
 import { forwardFlops, makeDataParallelTrainingStep, makeTrainingStep, modelFactory, type TrainingStep } from '../lib/bench/training-speed';
 import { buildFromFactory, type ModelFactory } from '../lib/train/data-parallel';
+import { methodThroughput, type MethodThroughput } from '../lib/bench/method-throughput';
+import { PROJECT_ROOT } from '../lib/paths';
 
 interface Workload {
   about: string;
@@ -76,6 +80,8 @@ interface WorkloadResult {
 
 interface ChildResult {
   backend: string;
+  /** the paper methods' short lite runs, in process and on the fold pool (wasm, single-process child only) */
+  methods?: MethodThroughput[];
   description: string;
   /** the WebGPU adapter, e.g. 'software Vulkan (lavapipe)' (webgpu) */
   adapter?: string;
@@ -161,7 +167,21 @@ async function runChild(backend: BackendChoice, opts: Options, workers = 0): Pro
       matmul_fraction: gflops / matmul, forward_mflop_per_image: fwd / 1e6,
     };
   }
+  if (backend === 'wasm' && !workers && opts.methods && opts.workers > 1) {
+    result.methods = await methodThroughput(opts.workers, { log: (line) => log(`[wasm] ${line}`) });
+  }
   return result;
+}
+
+/** cnn3-64 in PyTorch (tools/peer/cnn3_torch.py), or why it was not measured. */
+function torchPeer(opts: Options, threads: number): { train_img_per_s: number; torch: string; threads: number } | { skipped: string } {
+  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { skipped: `python3 cannot import torch (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()})` };
+  const script = path.join(PROJECT_ROOT, 'tools', 'peer', 'cnn3_torch.py');
+  const run = spawnSync('python3', [script, String(opts.warmup), String(opts.rounds), String(opts.steps), String(threads)], { encoding: 'utf8' });
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status !== 0 || !last.startsWith('{')) return { skipped: `the PyTorch run failed: ${run.stderr.trim().split('\n').pop()}` };
+  return JSON.parse(last);
 }
 
 /** Prints the kernels that took the most time in one training step. */
@@ -181,7 +201,7 @@ async function profileStep(name: string, trainer: TrainingStep): Promise<void> {
   }
 }
 
-interface Options { workloads: string[]; warmup: number; rounds: number; steps: number; profile: boolean; workers: number }
+interface Options { workloads: string[]; warmup: number; rounds: number; steps: number; profile: boolean; workers: number; methods: boolean }
 
 const HELP = `usage: npm run bench -- [options]
 
@@ -197,6 +217,10 @@ options:
   --workers n      also train on the wasm backend data-parallel with n single-threaded
                    workers (default 2; 0: skip)
   --profile        print the slowest kernels of one step (single-process paths)
+  --skip-methods   do not time the paper methods' short lite runs (wasm: in one process
+                   against the fold pool of --workers workers, lib/bench/method-throughput.ts)
+  --peer           also time cnn3-64 in PyTorch on the CPU, where python3 can import torch
+                   (tools/peer/cnn3_torch.py, same threads as wasm), and print the ratio
   --json           print one JSON object instead of the table
   --help
 
@@ -212,6 +236,7 @@ export async function main(args: string[]): Promise<void> {
       backends: { type: 'string' }, workloads: { type: 'string' }, warmup: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '5' }, steps: { type: 'string', default: '4' },
       profile: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+      'skip-methods': { type: 'boolean', default: false }, peer: { type: 'boolean', default: false },
       workers: { type: 'string', default: '2' }, child: { type: 'string' }, 'child-workers': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
@@ -230,6 +255,7 @@ export async function main(args: string[]): Promise<void> {
   const opts: Options = {
     workloads, warmup: count('warmup', values.warmup), rounds: Math.max(1, count('rounds', values.rounds)),
     steps: Math.max(1, count('steps', values.steps)), profile: values.profile, workers: count('workers', values.workers),
+    methods: !values['skip-methods'],
   };
   if (values.child) {
     const result = await runChild(values.child as BackendChoice, opts, count('child-workers', values['child-workers']));
@@ -254,11 +280,28 @@ export async function main(args: string[]): Promise<void> {
     results.push(JSON.parse(last) as ChildResult);
   }
   if (!results.length) throw new Error('no backend could be measured');
+  const fastest = Math.max(...results.filter((r) => r.workloads['cnn3-64']).map((r) => r.workloads['cnn3-64'].train_img_per_s));
+  const peer = values.peer && workloads.includes('cnn3-64') ? torchPeer(opts, availableParallelism()) : null;
+  const peerRow = peer && 'train_img_per_s' in peer
+    ? { ...peer, ours: fastest, ratio: fastest / peer.train_img_per_s } : peer;
   if (values.json) {
-    console.log(JSON.stringify(summary(results), null, 2));
+    console.log(JSON.stringify({ ...summary(results), ...(peerRow ? { peer: peerRow } : {}) }, null, 2));
   } else {
     console.log(table(results));
+    const methods = results.find((r) => r.methods)?.methods;
+    if (methods) console.log('\n' + methodTable(methods));
+    if (peerRow) {
+      console.log('\n' + ('skipped' in peerRow ? `PyTorch peer not measured: ${peerRow.skipped}`
+        : `cnn3-64, PyTorch ${peerRow.torch} on ${peerRow.threads} threads: ${peerRow.train_img_per_s.toFixed(1)} images/s; ours (fastest path) ${peerRow.ours.toFixed(1)}: ${peerRow.ratio.toFixed(2)}x PyTorch`));
+    }
   }
+}
+
+function methodTable(methods: MethodThroughput[]): string {
+  const rows = [['paper method (short lite run)', 'run', 'in process img/s', `fold pool img/s`, 'pool / in process']];
+  for (const m of methods) rows.push([m.label, m.run, m.inProcess.toFixed(0), `${m.pool.toFixed(0)} (${m.poolWorkers} workers)`, `${m.ratio.toFixed(2)}x`]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
 
 /** The fastest training path's numbers per workload (its `backend` names it), plus every path's. */

@@ -59,13 +59,20 @@ export function ddlConfig(config: Config, overrides: Partial<Record<keyof Config
     ...config, imageSize: config.ddlImageSize, epochs, batchSize, learningRate: pre ? config.ddlPreLearningRate : config.ddlLearningRate, folds: config.ddlFolds,
     optimizer: 'adam', weightDecay: 0,
     ...(config.profile === 'paper' ? { lrSchedule: milestones.length ? 'milestones' : 'constant', lrMilestones: milestones.join(',') } : {}),
-    subjects: config.ddlSubjects, synferPose: config.ddlPose, synferLight: config.ddlLight, ...overrides,
+    subjects: config.ddlSubjects, ...overrides,
   } as Config;
 }
 
-/** The FER data of the DDL runs: SynFER in the configured layout (pose/light on), or the real dataset's manifest. */
+/**
+ * The FER data of the DDL runs: SynFER's lab layout is the default set every notebook shares (frontal faces, like
+ * CK+, MMI and Oulu-CASIA in the paper's Tables 2-3); its wild layout (RAF-DB, SFEW in Table 4) turns pose and
+ * side light on (ddlPose, ddlLight), as the disturbance database does. A real dataset comes from its manifest.
+ */
 export function loadDdlData(cfg: Config): Promise<FerSet> {
-  return loadDataset(cfg, cfg.dataset === 'synfer' ? { synfer: { mode: cfg.ddlSynferMode as 'lab' | 'wild', pose: cfg.ddlPose, light: cfg.ddlLight } } : {});
+  if (cfg.dataset !== 'synfer') return loadDataset(cfg);
+  return cfg.ddlSynferMode === 'wild'
+    ? loadDataset(cfg, { synfer: { mode: 'wild', pose: cfg.ddlPose, light: cfg.ddlLight } })
+    : loadDataset(cfg);
 }
 
 /**

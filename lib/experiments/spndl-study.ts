@@ -344,7 +344,9 @@ export function comparisonTable(tableId: string, runs: Record<string, StoredRun>
     const mine = cmp.filter((c) => c.paperRow === row.label);
     const out: Row = { method: row.label, role: row.role };
     for (const col of table.columns) out[`paper ${col.label}`] = row.values[col.key] ?? null;
-    out[oursName] = mine.length ? `${mine[0].ours} (${label(mine[0].variant)})` : '';
+    // the study's name of the run (its row label), not the variant of the method that trained it
+    const name = mine.length ? Object.keys(runs).find((k) => runs[k].config.method === mine[0].method && runs[k].config.variant === mine[0].variant) : undefined;
+    out[oursName] = mine.length ? `${mine[0].ours} (${label(name ?? mine[0].variant)})` : '';
     for (const col of table.columns) {
       const c = mine.find((m) => m.paperDataset === col.label);
       if (table.columns.length > 1 || c) out[`ours − paper ${col.label}`] = c?.difference ?? null;
