@@ -41,6 +41,15 @@ test('regenerateFigures draws the figures whose runs are stored and lists the ot
   assert.ok(!fs.existsSync(path.join(figures, 'gndl/fig7-lambda.svg')));
 });
 
+test('a figure does not wait for the runs only `npm run study` trains: Fig. 7 is drawn from the main runs, and figures that need study runs say so', async () => {
+  const withSweep = { ...config, gndlVariants: 'gndl', gndlLambdas: '1' };
+  const by = Object.fromEntries((await regenerateFigures(withSweep, { resultsDir: results, figuresDir: figures, papers: ['gndl'], sets: { gndl: set } })).map((r) => [r.figure, r]));
+  assert.equal(path.resolve(PROJECT_ROOT, by['gndl/fig7-lambda'].file), path.join(figures, 'gndl/fig7-lambda.svg'), 'the λ = 1 run is study-only');
+  const idferm = { ...config, idfermVariants: 'idferm', idfermLambdas: '0', idfermSlopes: '' };
+  const sweep = (await regenerateFigures(idferm, { resultsDir: results, figuresDir: figures, papers: ['idferm'], sets: { idferm: set } })).find((r) => r.figure === 'idferm/fig11-lambda')!;
+  assert.match(sweep.file, /^missing: run `npm run study` .*first \(no complete run idferm-idferm-/);
+});
+
 test('resultsIndex joins a stored run with the paper table rows it is linked to', () => {
   const rows = resultsIndex(config, { resultsDir: results });
   assert.ok(rows.length > 0);

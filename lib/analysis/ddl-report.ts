@@ -12,7 +12,7 @@ import type { FerSet } from '../data/dataset';
 import { imageGrid, type Pixels } from '../data/grid';
 import { cropBatch, type DdlModel } from '../experiments/ddl';
 import { extractFeatures, foldSplits, loadFoldModel } from '../experiments/runner';
-import { factorLabels, FACTOR_NAMES, type Factor } from '../models/ddl/dfem';
+import { FACTOR_COLUMNS, factorLabels, FACTOR_NAMES, type Factor } from '../models/ddl/dfem';
 import { frameRows, readCsvRows, RUN_FILES, type StoredRun } from '../results/store';
 import { gatherImages } from '../train/batches';
 import { disposeModel } from '../train/trainer';
@@ -164,6 +164,14 @@ export type ProbeRow = {
  * test samples), so that two variants can be compared fold by fold.
  * Identity is left out: test subjects are unseen, so it cannot be probed here.
  */
+/** The factors among `factors` that vary in the set (a frontal set has one pose: nothing to probe there). */
+export function variedFactors(set: FerSet, factors: Factor[]): Factor[] {
+  return factors.filter((f) => {
+    const column = FACTOR_COLUMNS[f].find((c) => set.rows.some((r) => r[c] !== undefined && String(r[c]) !== ''));
+    return column !== undefined && new Set(set.rows.map((r) => String(r[column] ?? '')).filter((v) => v !== '')).size >= 2;
+  });
+}
+
 export async function leakageProbe(run: StoredRun, set: FerSet, factors: Factor[], resultsDir?: string): Promise<ProbeRow[]> {
   const rows: ProbeRow[] = [];
   if (!factors.length) return rows;

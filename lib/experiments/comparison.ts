@@ -683,7 +683,7 @@ export interface ComparisonFigure {
 export async function redrawComparisonFigures(config: Config, draw: (spec: import('../figures/render').FigureSpec, name: string) => Promise<string>, opts: { resultsDir?: string } = {}): Promise<ComparisonFigure[]> {
   const { accuracyByMethodSpec, factorCurvesSpec, leakageSpec } = await import('../figures/comparison');
   const out: ComparisonFigure[] = [];
-  const missing = (figure: string, what: string, source: string) => out.push({ figure, paperFigure: 'none (cross-paper comparison)', source, file: `missing: run notebook 06 first (${what})` });
+  const missing = (figure: string, what: string, source: string, how = 'run notebook 06 first') => out.push({ figure, paperFigure: 'none (cross-paper comparison)', source, file: `missing: ${how} (${what})` });
   const plan = await planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config), referencePoint(config), opts);
   const source = plan.methods.map((p) => p.runId).join(', ');
   const incomplete = plan.methods.filter((p) => !isComplete(p.dir));
@@ -702,7 +702,8 @@ export async function redrawComparisonFigures(config: Config, draw: (spec: impor
   const benchIds = [...plans.values()].flatMap((p) => p.methods);
   const lacking = benchIds.filter((p) => !isComplete(p.dir));
   if (lacking.length) {
-    missing('comparison/benchmark', `no complete run ${lacking.map((p) => p.runId).join(', ')}`, benchIds.map((p) => p.runId).join(', '));
+    // the benchmark trains only in the study (runBenchmark)
+    missing('comparison/benchmark', `no complete run ${lacking.map((p) => p.runId).join(', ')}`, benchIds.map((p) => p.runId).join(', '), 'run `npm run study` (or notebook 06 with FER_STUDY=1) first');
   } else {
     const comparisons = new Map([...plans].map(([k, p]) => [k, { ...p, runs: Object.fromEntries(p.methods.map((m) => [m.method, loadRun(m.dir)])) }]));
     out.push({ figure: 'comparison/benchmark', paperFigure: 'none (controlled benchmark)', source: `${benchIds.length} runs`, file: await draw(factorCurvesSpec(benchmarkRows({ points, comparisons })), 'comparison/benchmark') });

@@ -17,7 +17,7 @@ import * as spndl from '../experiments/spndl-study';
 import * as gndl from '../experiments/gndl-study';
 import { idfermConfig, idfermSweepRuns, loadIdfermSet, usesNeutralClass } from '../experiments/idferm';
 import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '../experiments/idferm-hng';
-import { costSpec, hngReferenceGrid, hngStagesCurvesSpec, idDistanceSpec, idnetCurvesSpec, runSummary, sweepPoints, sweepSpec } from '../experiments/idferm-report';
+import { costSpec, hngReferenceGrid, MAIN_VARIANTS, hngStagesCurvesSpec, idDistanceSpec, idnetCurvesSpec, runSummary, sweepPoints, sweepSpec } from '../experiments/idferm-report';
 import { ddlConfig, loadDdlData } from '../experiments/ddl';
 import { redrawComparisonFigures } from '../experiments/comparison';
 import { attentionFigure, testSamplesPerClass } from '../analysis/ddl-report';
@@ -67,12 +67,21 @@ interface Study {
   /** planned run id and directory per key */
   plans: Record<string, { runId: string; dir: string }>;
   runs: Record<string, StoredRun>;
+  /** keys only `npm run study` trains (the notebook just shows them when stored) */
+  studyOnly: Set<string>;
 }
 
-function study(notebook: string, plans: Study['plans']): Study {
+function study(notebook: string, plans: Study['plans'], studyOnly: string[] = []): Study {
   const runs: Record<string, StoredRun> = {};
   for (const [key, p] of Object.entries(plans)) if (isComplete(p.dir)) runs[key] = loadRun(p.dir);
-  return { notebook, plans, runs };
+  return { notebook, plans, runs, studyOnly: new Set(studyOnly) };
+}
+
+/** What trains a lacking run: the notebook itself, or `npm run study` for the study-only ones. */
+function missingReason(s: Study, lacking: string[]): string {
+  const ids = lacking.map((k) => s.plans[k].runId).join(', ');
+  const how = lacking.every((k) => s.studyOnly.has(k)) ? 'run `npm run study` (or the notebook with FER_STUDY=1) first' : `run notebook ${s.notebook} first`;
+  return `missing: ${how} (no complete run ${ids})`;
 }
 
 async function runJobs(s: Study, jobs: Job[]): Promise<RegeneratedFigure[]> {
@@ -81,7 +90,7 @@ async function runJobs(s: Study, jobs: Job[]): Promise<RegeneratedFigure[]> {
     const lacking = job.needs.filter((k) => !s.runs[k]);
     const source = job.needs.map((k) => s.plans[k].runId).join(', ');
     if (lacking.length) {
-      out.push({ figure: job.figure, paperFigure: job.paperFigure, source, file: `missing: run notebook ${s.notebook} first (no complete run ${lacking.map((k) => s.plans[k].runId).join(', ')})` });
+      out.push({ figure: job.figure, paperFigure: job.paperFigure, source, file: missingReason(s, lacking) });
     } else if (job.unavailable) {
       out.push({ figure: job.figure, paperFigure: job.paperFigure, source, file: `missing: ${job.unavailable}` });
     } else {
@@ -112,13 +121,15 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     const cfg = spndl.spndlConfig(config);
     const set = opts.sets?.spndl ?? await loadDataset(cfg);
     const variants = spndl.spndlVariants(set);
-    const s = study('02', Object.fromEntries(variants.map((v) => [v, planOf(cfg, spndl.spndlRunOf(v), set)])));
+    const s = study('02', Object.fromEntries(variants.map((v) => [v, planOf(cfg, spndl.spndlRunOf(v), set)])), variants.filter((v) => !spndl.MAIN_VARIANTS.includes(v)));
     const main = variants.includes('spndl') ? 'spndl' : 'spndl-won';
+    // like notebook 02, the pace figures need the main runs and show whichever study-only runs are stored
+    const paceNeeds = variants.filter((v) => !s.studyOnly.has(v));
     const snapshots = spndl.SNAPSHOT_PACES.every((p) => fs.existsSync(spndl.snapshotFile(s.plans[main].dir, 0, p)));
     out.push(...await runJobs(s, [
       { figure: 'spndl/fig4-confusion', paperFigure: 'SPNDL Fig. 4', needs: [main], draw: () => vega(confusionHeatmapSpec(s.runs[main].predictions, set.classes, `${main}: confusion (% of each true class)`), 'spndl/fig4-confusion') },
-      { figure: 'spndl/fig5-accuracy-per-pace', paperFigure: 'SPNDL Fig. 5', needs: variants, draw: () => vega(paceAccuracySpec(spndl.paceAccuracyRows(s.runs)), 'spndl/fig5-accuracy-per-pace') },
-      { figure: 'spndl/fig6-training-loss', paperFigure: 'SPNDL Fig. 6', needs: variants, draw: () => vega(trainLossSpec(spndl.trainLossRows(s.runs), s.runs[main].config.paceEpochs), 'spndl/fig6-training-loss') },
+      { figure: 'spndl/fig5-accuracy-per-pace', paperFigure: 'SPNDL Fig. 5', needs: paceNeeds, draw: () => vega(paceAccuracySpec(spndl.paceAccuracyRows(s.runs)), 'spndl/fig5-accuracy-per-pace') },
+      { figure: 'spndl/fig6-training-loss', paperFigure: 'SPNDL Fig. 6', needs: paceNeeds, draw: () => vega(trainLossSpec(spndl.trainLossRows(s.runs), s.runs[main].config.paceEpochs), 'spndl/fig6-training-loss') },
       {
         figure: 'spndl/fig7-ndf-embedding', paperFigure: 'SPNDL Fig. 7', needs: [main],
         unavailable: snapshots ? undefined : `the run ${s.plans[main].runId} has no pace snapshots of fold 0; rerun notebook 02 with FER_FORCE=1`,
@@ -133,12 +144,13 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     const set = opts.sets?.gndl ?? await loadDataset(cfg);
     const variants = gndl.gndlStudyVariants(cfg);
     // the figures of the λ = 5 run are drawn even when gndlVariants leaves it out (then listed as missing)
-    const s = study('03', Object.fromEntries([...new Set([...variants, 'gndl', 'baseline'])].map((v) => [v, planOf(cfg, gndl.gndlRunOf(v), set)])));
+    const s = study('03', Object.fromEntries([...new Set([...variants, 'gndl', 'baseline'])].map((v) => [v, planOf(cfg, gndl.gndlRunOf(v), set)])), variants.filter((v) => !gndl.MAIN_VARIANTS.includes(v)));
     const main = ['gndl'];
+    const lambdaNeeds = variants.filter((v) => !s.studyOnly.has(v));
     out.push(...await runJobs(s, [
       { figure: 'gndl/curves', paperFigure: 'none (GNDL training curves)', needs: main, draw: () => vega(learningCurvesSpec(s.runs.gndl.results, ['loss_cls', 'loss_neu', 'test_acc'], 'GNDL (λ = 5): losses and test accuracy per fold'), 'gndl/curves') },
       { figure: 'gndl/fig6-confusion', paperFigure: 'GNDL Fig. 6', needs: main, draw: () => vega(confusionHeatmapSpec(s.runs.gndl.predictions, set.classes, 'GNDL, all test folds (% of each true class)'), 'gndl/fig6-confusion') },
-      { figure: 'gndl/fig7-lambda', paperFigure: 'GNDL Fig. 7', needs: variants, draw: () => vega(lambdaCurveSpec(gndl.lambdaRows(s.runs), { label: 'paper, CK+ (λ = 5)', acc: 0.9969 }), 'gndl/fig7-lambda') },
+      { figure: 'gndl/fig7-lambda', paperFigure: 'GNDL Fig. 7', needs: lambdaNeeds, draw: () => vega(lambdaCurveSpec(gndl.lambdaRows(s.runs), { label: 'paper, CK+ (λ = 5)', acc: 0.9969 }), 'gndl/fig7-lambda') },
       {
         figure: 'gndl/fig8-deviations', paperFigure: 'GNDL Fig. 8', needs: main, draw: async () => {
           const diag = await gndl.neutralDiagnostics(s.runs.gndl, set, { keepFold: cfg.seed % cfg.folds, resultsDir });
@@ -166,7 +178,9 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
       const p = planRun({ config: cfg, method: 'idferm', variant, options, set: eight(variant) ? set8! : set, resultsDir });
       return { runId: p.runId, dir: p.dir };
     };
-    const s = study('04', Object.fromEntries([...variants.map((v) => [v, planned(v)]), ...sweep.map((r, i) => [sweepKey(i), planned(r.variant, r.options)])]));
+    const s = study('04', Object.fromEntries([...variants.map((v) => [v, planned(v)]), ...sweep.map((r, i) => [sweepKey(i), planned(r.variant, r.options)])]),
+      [...variants.filter((v) => !MAIN_VARIANTS.includes(v)), ...sweep.map((r, i) => sweepKey(i))]);
+    const costVariants = variants.filter((v) => s.runs[v] || !s.studyOnly.has(v));
     const main = variants.includes('idferm') ? 'idferm' : variants[0];
     out.push(...await hngFigures(cfg, set, { vega, png, resultsDir }));
     const sweepJob = (param: 'lambda' | 'lreluSlope', figure: string, paperFigure: string): Job => {
@@ -176,8 +190,8 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     };
     out.push(...await runJobs(s, [
       {
-        figure: 'idferm/cost', paperFigure: 'IDFERM Table 2 (training cost, as a figure)', needs: variants,
-        draw: () => vega(costSpec(variants.map((v) => runSummary(s.runs[v])).map((r) => ({ variant: r.variant, evalsPerBatch: r.evalsPerBatch, secondsPerEpoch: r.secondsPerEpoch }))), 'idferm/cost'),
+        figure: 'idferm/cost', paperFigure: 'IDFERM Table 2 (training cost, as a figure)', needs: costVariants,
+        draw: () => vega(costSpec(costVariants.map((v) => runSummary(s.runs[v])).map((r) => ({ variant: r.variant, evalsPerBatch: r.evalsPerBatch, secondsPerEpoch: r.secondsPerEpoch }))), 'idferm/cost'),
       },
       { figure: 'idferm/fig13-confusion', paperFigure: 'IDFERM Fig. 13', needs: [main], draw: () => vega(confusionHeatmapSpec(s.runs[main].predictions, set.classes, `${main}: % of each true class`), 'idferm/fig13-confusion') },
       ...(set8 && variants.includes('idferm-8class') ? [{
