@@ -175,10 +175,16 @@ async function runChild(backend: BackendChoice, opts: Options, workers = 0): Pro
 
 /** cnn3-64 in PyTorch (tools/peer/cnn3_torch.py), or why it was not measured. */
 function torchPeer(opts: Options, threads: number): { train_img_per_s: number; torch: string; threads: number } | { skipped: string } {
-  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { skipped: `python3 cannot import torch (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()})` };
+  // the python3 on PATH first, then the system one (Debian's python3-torch installs there; pyenv or a venv may shadow it)
+  let python = '', why = '';
+  for (const candidate of ['python3', '/usr/bin/python3']) {
+    const probe = spawnSync(candidate, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (probe.status === 0) { python = candidate; break; }
+    why ||= (probe.stderr || probe.error?.message || '').trim().split('\n').pop() ?? '';
+  }
+  if (!python) return { skipped: `neither python3 nor /usr/bin/python3 can import torch (${why})` };
   const script = path.join(PROJECT_ROOT, 'tools', 'peer', 'cnn3_torch.py');
-  const run = spawnSync('python3', [script, String(opts.warmup), String(opts.rounds), String(opts.steps), String(threads)], { encoding: 'utf8' });
+  const run = spawnSync(python, [script, String(opts.warmup), String(opts.rounds), String(opts.steps), String(threads)], { encoding: 'utf8' });
   const last = run.stdout.trim().split('\n').pop() ?? '';
   if (run.status !== 0 || !last.startsWith('{')) return { skipped: `the PyTorch run failed: ${run.stderr.trim().split('\n').pop()}` };
   return JSON.parse(last);
