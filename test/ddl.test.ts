@@ -63,7 +63,7 @@ test('the expression loss reaches S_g and S_e but not S_d; the transfer loss rea
   ddm.full.dispose();
 });
 
-test('masked multi-task loss skips missing labels (Eq. 1b); attention transfer is 0 for equal maps, scale-invariant and at most 2 per level', () => {
+test('masked multi-task loss skips missing labels (DDL Eq. 1, Sec. 4.2); attention transfer is 0 for equal maps, scale-invariant and at most 2 per level', () => {
   const z = tf.tensor2d([[2, 0], [0, 2], [1, 1]]);
   const full = maskedMultiTaskLoss([z], [tf.tensor1d([0, 1, -1], 'int32')]).dataSync()[0];
   const two = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 1], 'int32'), 2), z.slice(0, 2)).dataSync()[0];

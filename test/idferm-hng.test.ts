@@ -33,13 +33,13 @@ test('face-api descriptor: the identity loss sends finite, non-zero gradients to
     const xg = tf.randomUniform([1, 16, 16, 1], -1, 1, 'float32', 2) as tf.Tensor4D;
     const g = tf.grad((a: tf.Tensor) => tf.tidy(() => {
       const ta = id.taps(a as tf.Tensor4D), tx = id.taps(x);
-      return tf.mul(0.5, tf.addN(ta.psi.map((t, l) => tf.mean(tf.abs(tf.sub(t, tx.psi[l])))))) as tf.Scalar; // E5
+      return tf.mul(0.5, tf.addN(ta.psi.map((t, l) => tf.mean(tf.abs(tf.sub(t, tx.psi[l])))))) as tf.Scalar; // Eq. 6
     }))(xg);
     const d = g.dataSync();
     assert.ok(d.every(Number.isFinite), 'gradient has non-finite values');
     assert.ok(d.some((v) => v !== 0), 'gradient is all zero');
     tf.dispose([x, xg, g]);
-    // the identity loss alone moves both halves of the generator (Algorithm 1: E5 is in the encoder's and the decoder's objective)
+    // the identity loss alone moves both halves of the generator (Algorithm 1: L_id is in the encoder's and the decoder's objective)
     const hng = buildHng({ size: 16, width: 2, latent: 8, seed: 1 });
     const batch = tf.tidy(() => ({ x: tf.randomUniform([2, 16, 16, 1], -1, 1, 'float32', 3) as tf.Tensor4D, y: tf.zeros([2, 16, 16, 1]) as tf.Tensor4D, g: tf.zeros([2, 16, 16, 1]) as tf.Tensor4D }));
     const snap = (m: tf.LayersModel) => m.trainableWeights.map((w) => Array.from(w.read().dataSync()));

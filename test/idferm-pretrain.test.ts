@@ -1,5 +1,5 @@
 /**
- * IDFERM stage C (spec idferm.md §3.3, Table 5): the RML network pretrained
+ * IDFERM stage C (IDFERM Sec. 5.3, Table 5): the RML network pretrained
  * on the face database runs once as a cached dependency of the fine-tuning
  * runs; a fine-tuned network starts from its trunk, FC1_EC and ML branch
  * while FC2_EC and the metric head start afresh; no tensors leak across

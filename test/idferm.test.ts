@@ -1,5 +1,5 @@
 /**
- * IDFERM mechanics (spec idferm.md §2, §10.5): comparison counts, the radial
+ * IDFERM mechanics (paper §3–4; the checks are ours): comparison counts, the radial
  * loss's geometry, H's initial form, test-time independence from the
  * reference, the HNG's gradient routing (no adversarial/symmetry gradient to
  * the encoder), no tensor leaks, determinism and the samplers.
@@ -84,7 +84,7 @@ test('building and disposing the RML network leaves no tensor behind (the head\'
   assert.equal(tf.memory().numTensors, n0, 'tensors left after build + dispose');
 });
 
-test('test-time prediction uses one query through the EC branch only (A21): the ML branch and head do not change it', () => {
+test('test-time prediction uses one query through the EC branch only (IDFERM Sec. 5.3): the ML branch and head do not change it', () => {
   const net = buildRmlNet(arch);
   const x = tf.randomUniform([2, 16, 16, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
   const before = rmlPredict(net, x).arraySync();

@@ -189,8 +189,8 @@ test('pooled counts reproduce the printed percentages', () => {
   assert.ok(n >= 20, 'counts are stored for SPNDL and GNDL rows');
 });
 
-test('the differences the papers and specs quote follow from the stored tables', () => {
-  // SPNDL §6 (derived differences) and §4.3 text
+test('the differences the papers quote or their tables imply follow from the stored tables', () => {
+  // SPNDL: differences implied by Tables 1–4, and the §4.3 text
   const s = (id: string, row: string, col: string) => v(id, row, col);
   close(s('spndl.table1', 'SPNDL', 'ckplus') - s('spndl.table1', 'FDRL', 'ckplus'), 0.15, 'SPNDL − FDRL CK+');
   close(s('spndl.table2', 'SPNDL', 'oulu') - s('spndl.table2', 'FDRL', 'oulu'), 1.88, 'SPNDL − FDRL Oulu');
@@ -207,7 +207,7 @@ test('the differences the papers and specs quote follow from the stored tables',
   }
   close(s('spndl.table1', 'SPNDL', 'ckplus') - s('spndl.table1', 'SPNDL (w/o neutral image)', 'ckplus'), 0.51, 'SPNDL − w/o-neutral CK+');
   close(s('spndl.table2', 'SPNDL', 'oulu') - s('spndl.table2', 'SPNDL (w/o neutral image)', 'oulu'), 1.60, 'SPNDL − w/o-neutral Oulu');
-  // GNDL §6
+  // GNDL: differences implied by Table 1
   const g = (row: string, col: string) => v('gndl.table1', row, col);
   [2.14, 2.50, 3.90].forEach((d, i) => { const c = ['ckplus', 'oulu', 'mmi'][i]; close(g('GNDL', c) - g('Baseline (ResNet-18)', c), d, `GNDL − Baseline ${c}`); });
   [0.15, 1.81, 1.23].forEach((d, i) => { const c = ['ckplus', 'oulu', 'mmi'][i]; close(g('GNDL', c) - g('FDRL', c), d, `GNDL − FDRL ${c}`); });

@@ -105,7 +105,7 @@ export interface AttentionResult {
   roiRatio: number[];
 }
 
-/** Attention maps of a stored run's fold-0 model over some samples (spec §7 Figs. 4-5, §10.4 diagnostic 2). */
+/** Attention maps of a stored run's fold-0 model over some samples (DDL Figs. 4-5, Sec. 4.3; the ROI ratio is our diagnostic). */
 export async function attentionFigure(run: StoredRun, set: FerSet, samples: number[], resultsDir?: string): Promise<AttentionResult> {
   const { roiMask } = await import('../data/dataset');
   const model = await loadFoldModel(run, 0, set, resultsDir) as DdlModel;

@@ -3,7 +3,7 @@
  * of training samples and scored on test samples. Used to measure how much
  * of a label (pose, identity, ...) a representation still carries: DDL's
  * "disturbance-disentangled" claim predicts a low probe accuracy on the
- * expression features (specs/ddl.md §10.4, diagnostic 1). Features are
+ * expression features (our diagnostic; the paper does not measure it). Features are
  * standardised with the training mean and spread; weights start at zero and
  * full-batch Adam runs a fixed number of steps, so the fit is deterministic.
  * @see notebooks/05-ddl.ipynb

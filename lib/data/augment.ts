@@ -1,7 +1,7 @@
 /**
  * Training augmentation for (target, neutral) pairs: horizontal flip or
  * additive Gaussian noise, the same operation on both images of a pair
- * (SPNDL section 4.4 / GNDL section 4.5 of our specs). Works on NHWC
+ * (SPNDL Sec. 4.2 / GNDL Sec. 4.2; probabilities and noise levels are our choice). Works on NHWC
  * Float32Arrays in [0, 1] before normalisation; seeded, never in place.
  * @see notebooks/01-data-and-preprocessing.ipynb
  */

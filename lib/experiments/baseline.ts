@@ -1,6 +1,6 @@
 /**
  * The plain baseline every paper compares against: a backbone on the target
- * image and a linear softmax classifier (spndl spec 2.6, gndl spec 3.1),
+ * image and a linear softmax classifier (SPNDL Sec. 4, GNDL Sec. 4.3),
  * trained with cross-entropy, with flip-or-noise augmentation. Variant 'spl' adds class-wise self-paced
  * learning (spndl Table 4, "Baseline + SPL").
  * @see notebooks/02-spndl.ipynb
@@ -69,7 +69,7 @@ export const baselineMethod: Method = {
   paper: 'baseline',
   description: 'backbone + linear softmax classifier on the target image, cross-entropy',
   options: {
-    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise (SPNDL §4.4)', default: true },
+    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise (SPNDL Sec. 4.2; the probability is our choice)', default: true },
   },
   variants: {
     plain: { description: 'cross-entropy on every training sample' },

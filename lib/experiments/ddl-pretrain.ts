@@ -1,5 +1,6 @@
 /**
- * DDL stage 0 (specs/ddl.md §3.0, A11, A12, §10.2 'with pre'): the paper
+ * DDL stage 0 (DDL Sec. 4.2; the checkpoint's DDM layout follows the authors'
+ * code, and starting the DFEM from it is our reading): the paper
  * starts every compared network (Baseline, Baseline_mat, the DDL variants)
  * and the DFEM trunk from a PreAct ResNet-18 pretrained on AffectNet, saved
  * in the DDM's own layout. Here:
@@ -51,7 +52,7 @@ export interface DdlLoadReport extends LoadReport {
   mismatched: string[];
 }
 
-/** True when the trunk starts pretrained (stage 0 or a user's file): the 'pre' rate and milestones apply (spec §10.2). */
+/** True when the trunk starts pretrained (stage 0 or a user's file): the 'pre' rate and milestones apply (DDL Sec. 4.2; the authors' code uses other milestones without pretraining). */
 export const startsPretrained = (c: Pick<Config, 'ddlPretrain' | 'pretrainedWeights'>) => !!c.pretrainedWeights || c.ddlPretrain === 'stage0';
 
 /** Whether a layer name (after its model prefix) is part of the trunk S_g (lib/models/ddl/layers.ts trunk()). */
@@ -102,7 +103,7 @@ export function loadDdlWeights(model: tf.LayersModel, file: string, kind: 'ddm' 
 export async function ensurePretrainData(config: Config | RunConfig): Promise<{ dataset: string; manifest: string }> {
   if (config.ddlPretrainManifest.trim()) return { dataset: 'csv', manifest: config.ddlPretrainManifest };
   if (config.profile === 'paper' && config.dataset !== 'synfer') {
-    throw new Error('FER_DDL_PRETRAIN_MANIFEST is empty: the paper profile starts every DDL network from stage 0, an expression network pretrained on AffectNet (spec §3.0); ' +
+    throw new Error('FER_DDL_PRETRAIN_MANIFEST is empty: the paper profile starts every DDL network from stage 0, an expression network pretrained on AffectNet (DDL Sec. 4.2); ' +
       'build an AffectNet manifest and set it, set FER_PRETRAINED_WEIGHTS to a DDM-layout checkpoint, or set FER_DDL_PRETRAIN=scratch');
   }
   if (config.dataset === 'synfer' && config.seed === config.ddlPretrainSeed) {

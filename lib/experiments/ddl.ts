@@ -40,7 +40,8 @@ const IN_THE_WILD = ['rafdb', 'sfew'];
 /**
  * DDL's settings from the notebook configuration: the ddl* parameters
  * replace the shared ones; starting from stage 0 or pretrainedWeights the
- * rate is ddlPreLearningRate, else ddlLearningRate (spec §10.2); in the
+ * rate is ddlPreLearningRate (in the paper profile DDL Sec. 4.2's 1e-4),
+ * else ddlLearningRate; in the
  * paper profile the learning rate drops by
  * 10 at the code's milestones scaled to the epochs ([10,18,25,32]/40 with
  * pretrained weights, [20,28,35]/40 from scratch) and the batch is 16 on
@@ -77,7 +78,7 @@ export function loadDdlData(cfg: Config): Promise<FerSet> {
 
 /**
  * Random crop (+ optional horizontal flip) for training, centre crop when
- * `r` is null: the paper's 100 -> 90 geometry at any size (spec §4).
+ * `r` is null: the paper's 100 -> 90 geometry at any size (DDL Sec. 4.2).
  */
 export function cropBatch(x: tf.Tensor4D, crop: number, r: Rng | null, flip: boolean): tf.Tensor4D {
   const [b, size, , c] = x.shape;
@@ -166,7 +167,7 @@ function buildDfemModel(ctx: BuildContext): MethodModel & { init: DdlLoadReport 
       return out;
     },
     trainStep(batch, step) {
-      const x = cropBatch(batch.target, config.ddlCrop, step.rng, false); // no flip: it would mirror the pose label (spec A11)
+      const x = cropBatch(batch.target, config.ddlCrop, step.rng, false); // no flip: it would mirror the pose label (our choice; the paper does not say how the DFEM is trained)
       const labels = p.labels.map((l) => tf.tensor1d(Int32Array.from(batch.samples, (s) => l[s]), 'int32'));
       if (options.expressionHead) labels.push(batch.labels);
       let fp: tf.Tensor2D | undefined;
@@ -194,8 +195,8 @@ export const ddlDfemMethod: Method = {
   description: 'DDL stage 1: multi-task disturbance classifier (DFEM), masked cross-entropy over the factors; test accuracy = a linear expression probe on its stop-gradient feature',
   options: {
     factors: { doc: 'comma-separated factors: g gender, a age, r race, id identity, il illumination, p pose, oc occlusion (SynFER only)', default: 'g,a,r,id,il,p' },
-    expressionHead: { doc: 'also train an expression head (the authors\' checkpoint names suggest one, spec A10)', default: false },
-    weightDecay: { doc: 'coupled L2 weight decay (spec §5: 5e-4)', default: 5e-4 },
+    expressionHead: { doc: 'also train an expression head (the authors\' checkpoint names suggest one; the paper has none)', default: false },
+    weightDecay: { doc: 'coupled L2 weight decay (the authors\' code: 5e-4)', default: 5e-4 },
   },
   variants: { default: { description: 'the factors given by the option' } },
   defaultVariant: 'default',
@@ -212,7 +213,7 @@ export const ddlDfemMethod: Method = {
 export function dfemRunConfig(config: RunConfig | Config): Partial<Config> {
   const real = config.ddlDfemManifest.trim() !== '';
   if (!real && config.profile === 'paper' && config.dataset !== 'synfer') {
-    throw new Error('FER_DDL_DFEM_MANIFEST is empty: the paper profile pretrains the DFEM on Multi-PIE + RAF-DB attributes; build a manifest with those columns (spec §4) and set it');
+    throw new Error('FER_DDL_DFEM_MANIFEST is empty: the paper profile pretrains the DFEM on Multi-PIE + RAF-DB attributes; build a manifest with those columns (DDL Sec. 4.2) and set it');
   }
   return {
     ...(real ? { dataset: 'csv', manifest: config.ddlDfemManifest } : { dataset: 'synfer', subjects: config.ddlDfemSubjects, synferPose: config.ddlPose, synferLight: config.ddlLight }),
@@ -341,14 +342,14 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
     trainStep(batch, step) {
       const x = cropBatch(batch.target, config.ddlCrop, step.rng, flip);
       ddm.setStepSeed(step.seed); // fresh dropout masks every step
-      // frozen DFEMs on the same image: eval-mode BN unless dfemBatchStats (the code's train mode, spec A13)
+      // frozen DFEMs on the same image: eval-mode BN unless dfemBatchStats (the authors' code's train mode)
       const targets = dfems.map((m) => tf.tidy(() => {
         const f = dfemForward(m, x, Boolean(options.dfemBatchStats));
         return { fp: f.fp, qp: f.qp };
       }));
       const parts: Record<string, tf.Scalar> = {};
       let logits: tf.Tensor2D | undefined, fd: tf.Tensor2D | undefined;
-      // L_D (Eq. 6a) on this step's f^d against every DFEM's f^p; f^d reaches only D's gradient here
+      // L_D (Eq. 6, as the authors' code computes it) on this step's f^d against every DFEM's f^p; f^d reaches only D's gradient here
       const discStep = (fake: tf.Tensor2D) => optD.step(() => discriminatorLoss(disc!.apply(fake) as tf.Tensor, targets.map((t) => disc!.apply(t.fp) as tf.Tensor)), dVars);
       const loss = opt.step(() => {
         const f = ddmForward(ddm, x, true);
@@ -356,7 +357,7 @@ async function buildDdlModel(ctx: BuildContext): Promise<DdlModel> {
         const ce = crossEntropy(f.logits, batch.labels);
         if (!disc) return ce;
         fd = tf.keep(f.fd!);
-        // 'd-first' (authors' code, spec §3.2 / A8): D is updated on this forward's f^d before the
+        // 'd-first' (the authors' code; the paper gives no order): D is updated on this forward's f^d before the
         // network's loss reads D, so L_adv below already sees D's new weights; D's own step
         // runs on a nested tape that only differentiates with respect to D's variables
         if (updateOrder === 'd-first') parts.disc = tf.keep(discStep(f.fd!));
@@ -399,11 +400,11 @@ export const ddlMethod: Method = {
     lambda2: { doc: 'weight of the attention-transfer term (Eq. 11)', default: 0.05 },
     atNorm: { doc: 'attention-transfer normalisation: batch tensor (code) or per sample (paper\'s vectorised form)', default: 'batch', oneOf: ['batch', 'sample'] },
     dfemMode: { doc: 'one pooled DFEM with masked heads (paper) or one per source database (code: Multi-PIE {id,il,p}, RAF-DB {g,a,r})', default: 'single-masked', oneOf: ['single-masked', 'per-source'] },
-    dfemExpressionHead: { doc: 'DFEM also trained on expression (the code\'s checkpoint names, spec A10)', default: false },
-    dfemBatchStats: { doc: 'frozen DFEM uses batch statistics in BN (the code leaves it in train mode, spec A13)', default: false },
+    dfemExpressionHead: { doc: 'DFEM also trained on expression (the authors\' checkpoint names suggest it; the paper does not)', default: false },
+    dfemBatchStats: { doc: 'frozen DFEM uses batch statistics in BN (the authors\' code leaves it in train mode)', default: false },
     weightDecay: { doc: 'coupled L2 on the DDM and D (code: 5e-4)', default: 5e-4 },
     preprocess: { doc: 'paper: flip every dataset; code: flip only in-the-wild data (RAF-DB, SFEW, wild SynFER)', default: 'paper', oneOf: ['paper', 'code'] },
-    updateOrder: { doc: "per batch: 'd-first' updates D, then the network against the updated D (authors' code, spec §3.2/A8; the paper gives no order); 'ddm-first' the network against the old D, then D", default: 'd-first', oneOf: ['d-first', 'ddm-first'] },
+    updateOrder: { doc: "per batch: 'd-first' updates D, then the network against the updated D (the authors' code; the paper gives no order); 'ddm-first' the network against the old D, then D", default: 'd-first', oneOf: ['d-first', 'ddm-first'] },
   },
   variants: {
     baseline: { description: 'Baseline: S_g + head on u_5, cross-entropy only', options: { head: 'plain' } },

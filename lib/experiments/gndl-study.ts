@@ -177,7 +177,7 @@ export interface FoldDiagnostics {
 }
 
 /**
- * NFG diagnostics of a stored run with the NFG (spec §10.4 claims 2–3), per
+ * NFG diagnostics of a stored run with the NFG (claims 2–3 of claimVerdicts), per
  * fold, from its checkpoints; also the test vectors of `keepFold` for the
  * embedding figure.
  */
@@ -388,8 +388,8 @@ export function pairedRows(runs: Record<string, StoredRun>): Row[] {
 }
 
 /**
- * One GNDL training step on a real batch, narrated: the tensors of spec
- * §2.7 with their shapes, and the losses. Builds a fresh model (seeded) and
+ * One GNDL training step on a real batch, narrated: the tensors of the
+ * training model (GNDL Fig. 2, Eqs. 4–11) with their shapes, and the losses. Builds a fresh model (seeded) and
  * disposes it and every tensor.
  */
 export function walkthrough(config: Config, set: FerSet, batchSize = 8): { shapes: Row[]; losses: Row[] } {

@@ -1,5 +1,5 @@
 /**
- * GNDL as a Method (spec specs/gndl.md §2–3, §8): training on (examined,
+ * GNDL as a Method (Wu et al., ACM MM 2023, §3 and §4.2): training on (examined,
  * neutral) pairs of the same subject through one backbone with joint BN,
  * the NFG predicting the neutral features from the examined ones, L_neu
  * pulling the prediction toward the real neutral features, and a linear
@@ -9,8 +9,8 @@
  * λ = 5 here weighs the mean absolute error per dimension (neutralLoss in
  * ../models/gndl.ts says what that is under the sum reading).
  *
- * The variants are the paper's model, its baseline and the ablations of
- * spec §8 (λ = 0, no NFG, no subtraction, separate BN, no neutral images in
+ * The variants are the paper's model, its baseline and our ablations
+ * (λ = 0, no NFG, no subtraction, separate BN, no neutral images in
  * the training batch, real-neutral oracle,
  * teacher forcing, stop-gradients, and the λ sweep of Fig. 7).
  * @see notebooks/03-gndl.ipynb
@@ -149,7 +149,7 @@ const BASE: Record<string, OptionValue> = { pairs: 'joint', nfg: true, lambda: 5
 const sweepVariants: Record<string, VariantSpec> = Object.fromEntries(GNDL_SWEEP_LAMBDAS.filter((l) => l !== 5).map((lambda) => [
   gndlVariantFor(lambda),
   { description: lambda === 0
-    ? 'GNDL without the reconstruction loss (λ = 0): the NFG is an unsupervised residual MLP; neutral faces only shape the joint BN (spec §8)'
+    ? 'GNDL without the reconstruction loss (λ = 0): the NFG is an unsupervised residual MLP; neutral faces only shape the joint BN (our ablation)'
     : `GNDL with λ = ${lambda} (λ sensitivity, Fig. 7)`, options: { ...BASE, lambda } },
 ]));
 
@@ -167,26 +167,26 @@ export const gndlMethod: Method = {
     trainSubtract: { doc: "classifier input in training: 'generated' F − NFG(F) (Eq. 7), 'real' F − F_neu (teacher forcing), 'none' F", default: 'generated', oneOf: ['generated', 'real', 'none'] },
     testSubtract: { doc: "classifier input at test: 'generated' (no neutral needed), 'real' (oracle, needs the neutral), 'none'", default: 'generated', oneOf: ['generated', 'real', 'none'] },
     neuLoss: { doc: 'distance of L_neu: l1 (paper) or l2', default: 'l1', oneOf: ['l1', 'l2'] },
-    neuReduction: { doc: "reduction of L_neu: 'mean' over batch×dims (spec G2), 'sum-over-dims', 'sum'", default: 'mean', oneOf: ['mean', 'sum-over-dims', 'sum'] },
+    neuReduction: { doc: "reduction of L_neu: 'mean' over batch×dims (our choice: only this scale fits λ = 5 and Fig. 7's range, though Eq. 8 prints a sum), 'sum-over-dims', 'sum'", default: 'mean', oneOf: ['mean', 'sum-over-dims', 'sum'] },
     neuTargetStopGrad: { doc: 'stop the L_neu gradient into the backbone through the real neutral features', default: false },
     nfgInputStopGrad: { doc: 'stop the L_neu gradient into the backbone through the NFG input', default: false },
-    nfgSlope: { doc: 'LeakyReLU slope α of the NFG (spec G5: 0.2)', default: 0.2 },
+    nfgSlope: { doc: 'LeakyReLU slope α of the NFG (our choice: 0.2; GNDL Sec. 3.3 gives none)', default: 0.2 },
     nfgDecoderLayers: { doc: 'Dense layers after the ×2 upsampling', default: 2, oneOf: [1, 2, 3] },
     nfgOutAct: { doc: 'NFG output activation', default: 'none', oneOf: ['none', 'leaky'] },
     nfgUpsample: { doc: "'nearest' NN×2 (paper) or a learned 'dense' layer (equivalence check)", default: 'nearest', oneOf: ['nearest', 'dense'] },
-    augment: { doc: 'flip or Gaussian noise, the same op on both images of a pair (spec §4.5)', default: true },
-    augmentNoneProb: { doc: 'chance a pair is left as it is (spec G10: 1/3)', default: 1 / 3 },
-    augmentNoise: { doc: 'Gaussian noise std on [0, 1] pixels (spec G10: 0.03)', default: 0.03 },
+    augment: { doc: 'flip or Gaussian noise, the same op on both images of a pair (GNDL Sec. 4.2)', default: true },
+    augmentNoneProb: { doc: 'chance a pair is left as it is (our choice: 1/3; the paper gives no probabilities)', default: 1 / 3 },
+    augmentNoise: { doc: 'Gaussian noise std on [0, 1] pixels (our choice: 0.03; the paper gives none)', default: 0.03 },
   },
   variants: {
     gndl: { description: 'GNDL as in the paper: λ = 5, joint BN, classifier on F − NFG(F) in training and test', options: { ...BASE } },
     ...sweepVariants,
     'no-nfg': { description: 'without the NFG: pairs through the joint BN, classifier on F (neutral faces only shape the BN statistics)', options: { ...BASE, nfg: false, lambda: 0, trainSubtract: 'none', testSubtract: 'none' } },
     'aux-no-subtract': { description: 'NFG and L_neu kept as an auxiliary task, the classifier sees F (isolates the subtraction)', options: { ...BASE, trainSubtract: 'none', testSubtract: 'none' } },
-    'no-neutral-in-batch': { description: 'only examined images in the training batch (BN statistics from them alone); L_neu targets from an inference-mode forward of the neutral images with stop-gradient (spec §8 GNDL_noNeutralInBatch: BN shaping vs NFG supervision)', options: { ...BASE, pairs: 'exam-only' } },
+    'no-neutral-in-batch': { description: 'only examined images in the training batch (BN statistics from them alone); L_neu targets from an inference-mode forward of the neutral images with stop-gradient (our ablation: BN shaping vs NFG supervision)', options: { ...BASE, pairs: 'exam-only' } },
     'no-pair-bn': { description: 'examined and neutral images in separate forwards, each with its own BN statistics (isolates Eqs. 4–6)', options: { ...BASE, pairs: 'separate' } },
-    'teacher-forcing': { description: 'classifier trained on F − F_neu, NFG trained by L_neu only; test on F − NFG(F) (spec G6)', options: { ...BASE, trainSubtract: 'real' } },
-    'stopgrad-target': { description: 'GNDL with a stop-gradient on the real neutral features in L_neu (spec G7)', options: { ...BASE, neuTargetStopGrad: true } },
+    'teacher-forcing': { description: 'classifier trained on F − F_neu, NFG trained by L_neu only; test on F − NFG(F) (the other reading of GNDL Sec. 3.1)', options: { ...BASE, trainSubtract: 'real' } },
+    'stopgrad-target': { description: 'GNDL with a stop-gradient on the real neutral features in L_neu (our switch; the paper trains everything end to end, Sec. 3.4)', options: { ...BASE, neuTargetStopGrad: true } },
   },
   defaultVariant: 'gndl',
   inputs: (options) => ({

@@ -1,5 +1,5 @@
 /**
- * Identity pretraining of the lite backbones (spndl spec §10.1, set `id-pre`).
+ * Identity pretraining of the lite backbones (our stand-in for the face-recognition starts of SPNDL Sec. 3.2, set `id-pre`).
  * The papers start from backbones trained to recognise faces (MS-Celeb-1M);
  * the lite stand-in teaches the configured backbone (its kind, width, image
  * size and channels) to tell `idPreSubjects` synthetic identities apart, and
@@ -186,7 +186,7 @@ export function initialBackboneWeights(ctx: BuildContext): string | undefined {
 export const idPretrainMethod: Method = {
   name: 'id-pretrain',
   paper: 'baseline',
-  description: 'identity pretraining of the lite backbone (spndl spec 10.1): backbone + linear classifier over synthetic identities, cross-entropy; test accuracy = closed-set identity accuracy on held-out images',
+  description: 'identity pretraining of the lite backbone (our stand-in for a face-recognition start): backbone + linear classifier over synthetic identities, cross-entropy; test accuracy = closed-set identity accuracy on held-out images',
   options: {
     augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise (as the baseline)', default: true },
   },

@@ -1,5 +1,5 @@
 /**
- * IDFERM stage A (spec §3.1): the identity networks and the HNG, trained once
+ * IDFERM stage A (paper §3, Algorithm 1 and §5.3): the identity networks and the HNG, trained once
  * on a face database disjoint from the FER subjects and cached on disk under
  * data/results/hng/<name>-<hash>/ (stage.json, curves.csv, weights.ckpt), so
  * every fold, seed, method and notebook reuses them (a config that changes
@@ -37,7 +37,11 @@ import { buildHng, disposeHng, generate, Hng, hngStep, HngWeights, PAPER_WEIGHTS
 import { buildIdNet, faceApiIdentityNet, IdentityNet, identityNetFromModel, loadIdentityNetFile, trainIdNet } from '../models/idferm/identity-net';
 import { yieldForGpu } from '../backend/gpu-yield';
 
-/** HNG variants (spec §8): name -> changes to the weights and switches. 'w1=<v>' is the Table 1 sweep. */
+/**
+ * HNG variants (the paper's ablations of Sec. 5.4 and our own): name -> changes to the weights and switches. 'w1=<v>' is the Table 1 sweep.
+ * The descriptions are hashed into the stage folders, so their old tags stay: E7–E9 = the three objectives of
+ * Algorithm 1, A3 = the mapping of the weights listed in §5.3, A4 = what the identity loss of §3.4 compares with.
+ */
 export const HNG_VARIANTS: Record<string, { description: string; weights?: Partial<HngWeights>; idRef?: 'input' | 'target'; symSpace?: 'laplacian' | 'pixel'; mapping?: 'index' | 'positional' }> = {
   full: { description: 'all five losses, w1 = 0.03 (E7–E9)' },
   'no-id': { description: 'no identity loss (w1 = 0; Fig. 9/10 "without L_id")', weights: { id: 0 } },
@@ -169,7 +173,7 @@ export async function loadFaceDb(config: Config, opts: { resultsDir?: string } =
     const pairs = hngPairManifest(config.idfermHngManifest, opts.resultsDir);
     set = await loadManifestSet(pairs.file, { size, channels: 1, name: `hng-facedb-${size}px`, ...(opts.resultsDir ? { cacheDir: path.join(opts.resultsDir, 'cache') } : {}) });
     targets = set.neutral!;
-    // IDFERM §3: inputs are flipped so that the self-occluded side is always on the right (negative yaw taken as left-occluded [R])
+    // IDFERM §3: inputs are flipped so that the self-occluded side is always on the right (negative yaw taken as left-occluded: our reading)
     flipRows(set, set.images, set.rows.map((r) => Number(r.yaw) < 0));
   } else {
     if (config.dataset !== 'synfer') throw new Error(`IDFERM on ${config.dataset} faces needs a generator trained on real faces: set idfermHngManifest (FER_IDFERM_HNG_MANIFEST) to a Multi-PIE (or other face-db) manifest`);
@@ -378,7 +382,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
     gen.dispose(); dis.dispose();
     return rows;
   };
-  // phase 1: perceptual auto-encoder warm-up (L_feat + w2 L_pixel; spec §10.3), shared through its own cache
+  // phase 1: perceptual auto-encoder warm-up (L_feat + w2 L_pixel; our choice, against early collapse), shared through its own cache
   const warmWeights: HngWeights = aeOnly ? v.weights : { feat: v.weights.feat, id: 0, pixel: v.weights.pixel, sym: 0, adv: 0 };
   let warmCurves: Row[];
   const warmFile = path.join(warmDir, 'weights.ckpt');
@@ -434,7 +438,7 @@ export interface HngEvaluation {
   closerPct: number | null;
 }
 
-/** Identity errors and neutralisation of a stage on a FER set (spec §10.5 must-hold 2). */
+/** Identity errors and neutralisation of a stage on a FER set (Table 1 / Fig. 10 analogue, and our neutralisation check). */
 export async function evaluateHng(stage: HngStage, set: FerSet, refs = generateReferences(stage, set)): Promise<HngEvaluation> {
   const per = set.size * set.size, n = set.labels.length;
   const dists: number[] = [];

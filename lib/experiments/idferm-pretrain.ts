@@ -1,5 +1,5 @@
 /**
- * IDFERM stage C (spec idferm.md §3.3, paper §5.3 and Table 5): the RML
+ * IDFERM stage C (paper §5.3 and Table 5): the RML
  * network pretrained on a face database of other people than the FER data,
  * then fine-tuned on each FER fold.
  *
@@ -12,12 +12,12 @@
  *   held out as the validation split (the stage's test accuracy).
  * - Loss: the joint loss (softmax + RML), the reference of each query being
  *   its true neutral face (the manifest's neutral_path); neutral queries get
- *   no reference term (spec A18). Variant 'softmax' pretrains without RML.
+ *   no reference term (our reading of "the joint loss", §5.3). Variant 'softmax' pretrains without RML.
  * - The stage is a run of method 'idferm-pretrain' (registered in
  *   lib/experiments/idferm.ts) fetched with ctx.runDependency, so it is
  *   cached by its config hash and shared by every fine-tuning variant of the
  *   same network shape; a fine-tuning run loads its trunk, FC1_EC and ML
- *   branch and re-initialises FC2_EC and the metric head (spec §3.3).
+ *   branch and re-initialises FC2_EC and the metric head (our choice; §5.3 does not say).
  * - Learning rate: with idfermLrPlateau (paper profile) the paper's rule
  *   (halve and reload the best weights; lib/train/lr-plateau.ts) on a
  *   validation split of the stage's training subjects, and fine-tuning starts
@@ -42,7 +42,7 @@ import type { OptionValue, RunConfig } from './method';
 /** Multi-PIE's usable expressions (IDFERM §5.1); SynFER's 'happy' is Multi-PIE's 'smile'. */
 export const PRETRAIN_LABELS = ['neutral', 'surprise', 'disgust', 'happy', 'smile'] as const;
 
-/** Validation subjects of the stage: 1 in 10, at least 1 (spec §4.1: a random split of subjects). */
+/** Validation subjects of the stage: 1 in 10, at least 1 (our choice: §5.3 uses a validation set but gives no split). */
 export const validationSubjects = (n: number) => Math.max(1, Math.round(n / 10));
 
 /**

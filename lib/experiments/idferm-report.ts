@@ -3,7 +3,7 @@
  * curves, the query / generated / ground-truth grid, identity-distance
  * histograms (Fig. 10), comparison counts (§4 / Table 2 analogue), the λ and
  * LReLU-slope sweeps (Figs. 11, 12), the 8-class neutral accuracy (Fig. 13b)
- * and the computed "what holds" verdicts (spec §10.5). Notebook 07 redraws
+ * and the computed "what holds" verdicts (the paper's claims and our checks). Notebook 07 redraws
  * the same figures through these functions.
  * @see notebooks/04-idferm.ipynb
  */
@@ -128,7 +128,7 @@ export async function referenceGrid(set: FerSet, samples: number[], columns: { l
 /**
  * Last-epoch test accuracy (%) per fold (mean ± sample std, as every notebook reports), and run-level cost measures;
  * under the paper's learning-rate rule (idfermLrPlateau) also each fold's best-validation epoch and its test accuracy
- * (chosen by validation, never by test; spec A17), else null.
+ * (chosen by validation, never by test; our choice), else null.
  */
 export function runSummary(run: StoredRun) {
   const accs = finalAccuracies(run).map((r) => 100 * r.test_acc);
@@ -139,7 +139,7 @@ export function runSummary(run: StoredRun) {
   const evalsPerQuery = mean(last.map((r) => Number(r.loss_evals ?? 0)));
   const secondsPerEpoch = mean(rows.map((r) => Number(r.n_train) / Number(r.images_per_s)));
   const classes = run.config.data?.classes.length ?? NaN;
-  // K = 2C queries per batch (spec §5): 14 on 7 classes, 16 on the 8-class protocol
+  // K = 2C queries per batch (IDFERM Sec. 5.3): 14 on 7 classes, 16 on the 8-class protocol
   return { variant: run.config.variant, accs, ...meanStd(accs), evalsPerQuery, queriesPerBatch: 2 * classes, evalsPerBatch: evalsPerQuery * 2 * classes, secondsPerEpoch, bestValidation };
 }
 
@@ -269,7 +269,7 @@ export function idfermVerdicts(
     { ...atLeast, margin: -0.5 }));
   out.push(pairClaim('pre-training on the face database helps IDFERM', 'Table 5: +0.03 (CK+) / +0.02 (MMI) pt', by('idferm-pretrained'), idf));
   out.push(pairClaim('pre-training on the face database helps 2B(N+M)', 'Table 5: +0.07 (CK+) / +0.07 (MMI) pt', by('2bnm-pretrained'), nm));
-  out.push(pairClaim('oracle references are at least as good as generated ones', 'spec §10.5 (5)', orc, idf, atLeast));
+  out.push(pairClaim('oracle references are at least as good as generated ones', 'our check (not a paper claim)', orc, idf, atLeast));
   out.push(pairClaim('sparse subjects: IDFERM beats 2B(N+M)', 'motivation (§1)', by('idferm-sparse'), by('2bnm-sparse')));
   out.push(pairClaim('8 classes: IDFERM beats softmax alone', 'Table 4 (97.76 %; no softmax row)', by('idferm-8class'), by('softmax-8class')));
   const n8 = extra.neutralAccuracy;

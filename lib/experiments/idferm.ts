@@ -1,12 +1,13 @@
 /**
- * IDFERM as a Method (Liu et al. 2019, Algorithm 2; spec idferm.md §3.4):
+ * IDFERM as a Method (Liu et al. 2019, Algorithm 2 and §5.3):
  * `prepare` trains or loads the HNG stage (./idferm-hng.ts) and builds one
  * reference per sample (generated, mined, oracle, other identity, blurred
  * self); each training batch holds 2 queries per class (K = 2C); a step
  * embeds queries and references with the same weights and minimises
- * softmax + λ·metric loss. The metric loss is RML (E14) for IDFERM, batch-all
- * triplet (E19) or the in-batch (N+M)-tuplet clusters loss (E20/E21) for the
- * baselines. Test time: one centre-cropped query through the EC branch only.
+ * softmax + λ·metric loss. The metric loss is RML (Eq. 16) for IDFERM, batch-all
+ * triplet or the in-batch (N+M)-tuplet clusters loss of [6] / [7] (Tables 2–3;
+ * their forms are our reading) for the baselines. Test time: one
+ * centre-cropped query through the EC branch only.
  * Runs log `loss_evals`, the distance evaluations per query (x K per batch).
  * The 8-class protocol (CK+ with neutral, Table 4) runs on `loadIdfermSet(
  * config, { neutralClass: true })`; the λ and LReLU-slope sweeps (Figs. 11,
@@ -46,7 +47,7 @@ export function idfermConfig(config: Config): Config {
 
 /**
  * The data an IDFERM run uses: `loadDataset(config)`, or with `neutralClass`
- * the 8-class protocol (spec A14): the same rows plus each sequence's neutral
+ * the 8-class protocol (Table 4; the frame choice is ours): the same rows plus each sequence's neutral
  * (onset) frame as a class of its own, whose reference is itself. The derived
  * manifest is written once under data/cache/idferm-8class/.
  */
@@ -78,15 +79,16 @@ export function idfermSweepRuns(config: Config): SweepRun[] {
   ];
 }
 
-/** Side of the training/test crops: 60 of 64 in the paper (spec §4.2), the same ratio at other sizes. */
+/** Side of the training/test crops: 60 of 64 in the paper (IDFERM Sec. 5.2), the same ratio at other sizes. */
 export const cropSize = (size: number) => Math.round((size * 60) / 64);
 
-/** Queries per batch: 2 per class (K = 2C, spec §5). */
+/** Queries per batch: 2 per class (K = 2C, IDFERM Sec. 5.3). */
 export const queriesPerBatch = (classes: number) => 2 * classes;
 
 /**
- * Class-balanced epoch (spec §3.4, A32): every sample is a query at least
- * once; smaller classes are re-drawn; ceil(max_c n_c / 2) batches of 2 per class.
+ * Class-balanced epoch (IDFERM Sec. 4: every training image is a query in an
+ * epoch; Sec. 5.3: 2 images per class): every sample is a query at least
+ * once; smaller classes are re-drawn (our choice); ceil(max_c n_c / 2) batches of 2 per class.
  */
 export function classBalancedBatches(samples: Int32Array, labels: Int32Array, seed: number, perClass = 2): Int32Array[] {
   const r = rng(seed, 'idferm-batches');
@@ -110,7 +112,7 @@ export function classBalancedBatches(samples: Int32Array, labels: Int32Array, se
 }
 
 /**
- * Subject-grouped epoch for the mining baselines (E20): batches of whole
+ * Subject-grouped epoch for the mining baselines ([6], (N+M)-tuplet clusters): batches of whole
  * subjects, one image per (subject, expression), so each query finds its
  * same-subject negatives and same-label positives inside the batch.
  */
@@ -139,7 +141,7 @@ export function subjectBatches(samples: Int32Array, labels: Int32Array, subjects
   return out;
 }
 
-/** The expressions each subject keeps in the sparse-subject setting (claim 4): `keep` of its labels, seeded per subject. */
+/** The expressions each subject keeps in the sparse-subject setting (our test of IDFERM's motivation, Sec. 1): `keep` of its labels, seeded per subject. */
 export function sparseKeep(samples: Int32Array, labels: Int32Array, subjects: string[], keep: number, seed: number): Int32Array {
   if (keep <= 0) return samples;
   const labelsOf = new Map<string, Set<number>>();
@@ -209,13 +211,13 @@ export async function buildReferences(config: Config, set: FerSet, reference: Re
   }
 }
 
-/** Per-image zero mean / unit variance (spec §4.2 step 4, A24). */
+/** Per-image zero mean / unit variance (IDFERM Sec. 5.2; "per image" is our reading). */
 const standardise = (x: tf.Tensor4D) => tf.tidy(() => {
   const { mean, variance } = tf.moments(x, [1, 2, 3], true);
   return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
 });
 
-/** One of the 10 views (5 crops x flip) per sample, the same for a query and its reference (A22, A23). */
+/** One of the 10 views (5 crops x flip, IDFERM Sec. 5.2) per sample, the same for a query and its reference (our choice: one random view per use, the pair kept aligned). */
 function sameViews(xs: tf.Tensor4D[], crop: number, r: () => number): tf.Tensor4D[] {
   const [n, size] = xs[0].shape;
   const m = size - crop;
@@ -232,7 +234,7 @@ const centreCrop = (x: tf.Tensor4D, crop: number) => {
   return tf.slice(x, [0, o, o, 0], [-1, crop, crop, -1]) as tf.Tensor4D;
 };
 
-/** The parts a fine-tuning run takes from the pretraining stage; FC2_EC (the classes change) and the metric head start afresh (spec §3.3). */
+/** The parts a fine-tuning run takes from the pretraining stage; FC2_EC (the classes change) and the metric head start afresh (our choice; IDFERM Sec. 5.3 does not say). */
 export const PRETRAINED_PARTS = ['trunk', 'ec1', 'ml'] as const;
 
 async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; perClass: number } = { learningRate: ctx.config.idfermLearningRate, perClass: 2 }): Promise<MethodModel> {
@@ -269,7 +271,7 @@ async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; per
     return tf.tensor4d(out, [samples.length, ctx.data.size, ctx.data.size, 1]);
   };
   const lambda = Number(o.lambda);
-  // 8-class protocol (spec §3.4): no reference term for neutral queries; with genAsNeutral the generated
+  // 8-class protocol (Table 4; our reading of Sec. 5.5): no reference term for neutral queries; with genAsNeutral the generated
   // references of expressive queries also enter the softmax, labelled neutral
   const neutral = ctx.data.classes.indexOf('neutral');
   if (o.neutralClass && neutral < 0) throw new Error(`option neutralClass needs a 'neutral' class in the data (use loadIdfermSet(config, { neutralClass: true }))`);
@@ -303,8 +305,8 @@ async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; per
         const ce = genAsNeutral && expressive
           ? tf.div(tf.add(tf.sum(crossEntropyPerSample(q.logits, batch.labels)),
             tf.sum(tf.mul(crossEntropyPerSample(tf.slice(out.logits, [k, 0], [k, -1]) as tf.Tensor2D, tf.fill([k], neutral, 'int32') as tf.Tensor1D), expressive))),
-          tf.add(k, tf.sum(expressive))) as tf.Scalar // E16 over the queries and the expressive queries' references (as neutral)
-          : crossEntropy(q.logits, batch.labels); // E16: queries only
+          tf.add(k, tf.sum(expressive))) as tf.Scalar // Algorithm 2, line 5, over the queries and the expressive queries' references (as neutral)
+          : crossEntropy(q.logits, batch.labels); // Algorithm 2, line 5: queries only (Sec. 4)
         if (mode === 'softmax') return ce;
         const m = mode === 'rml'
           ? radialLoss(net.head, q.f, fRef!, batch.labels, classes, { centre: o.centre as 'batch' | 'batch-stopgrad', metric: o.metric as 'adaptive' | 'fixed', mask: expressive })
@@ -312,7 +314,7 @@ async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; per
         evals = m.evaluations;
         parts.ce = tf.keep(ce);
         parts.metric = tf.keep(m.loss);
-        return tf.add(ce, tf.mul(lambda, m.loss)) as tf.Scalar; // E17
+        return tf.add(ce, tf.mul(lambda, m.loss)) as tf.Scalar; // Algorithm 2, line 6
       }, variables);
       tf.dispose([xq, ...(xr ? [xr] : []), ...(ref ? [ref] : [])]);
       return { losses: { loss, ...parts, evals: tf.scalar(evals / labels.length) }, logits };
@@ -326,7 +328,7 @@ async function buildIdferm(ctx: BuildContext, stage: { learningRate: number; per
   };
 }
 
-/** The paper's halve-and-reload rule (spec §3.3, A17) when idfermLrPlateau is on (paper profile), for fine-tuning and pretraining alike. */
+/** The paper's halve-and-reload rule (IDFERM Sec. 5.3, stated for the pretraining) when idfermLrPlateau is on (paper profile), for fine-tuning and pretraining alike (our choice). */
 export const idfermLrPlateau = (config: RunConfig): LrPlateau | null => (config.idfermLrPlateau
   ? { valShare: config.idfermValShare, patience: config.idfermLrPatience, rise: config.idfermLrRise, factor: 0.5 }
   : null);
@@ -338,18 +340,18 @@ export const idfermMethod: Method = {
   paper: 'idferm',
   description: 'IDFERM: HNG-generated frontal neutral references as hard negatives + radial metric learning, jointly with softmax',
   options: {
-    loss: opt('metric loss on the ML branch: none (softmax only), rml (E14), triplet (E19), nm ((N+M)-tuplet clusters, E20)', 'rml', ['softmax', 'rml', 'triplet', 'nm']),
-    reference: opt('where the reference comes from (spec §2.3)', 'generated', ['generated', 'mined', 'oracle', 'otherIdentity', 'selfBlur', 'none']),
+    loss: opt('metric loss on the ML branch: none (softmax only), rml (Eq. 16), triplet, nm ((N+M)-tuplet clusters of [6])', 'rml', ['softmax', 'rml', 'triplet', 'nm']),
+    reference: opt('where the reference comes from (the paper uses generated ones and names mined ones, IDFERM abstract and Sec. 3; oracle, otherIdentity and selfBlur are our controls)', 'generated', ['generated', 'mined', 'oracle', 'otherIdentity', 'selfBlur', 'none']),
     hngVariant: opt('the HNG variant that generates the references (lib/experiments/idferm-hng HNG_VARIANTS)', 'full'),
-    dataAug: opt('"Data Augmentation" [7] (E21): the generated neutral face joins the (N+M) negatives', false),
-    lambda: opt('weight λ of the metric loss in the joint objective (E17; Fig. 11)', 1),
+    dataAug: opt('"Data Augmentation" [7] (Tables 2–3; our reading): the generated neutral face joins the (N+M) negatives', false),
+    lambda: opt('weight λ of the metric loss in the joint objective (Algorithm 2, line 6; Sec. 5.3; Fig. 11)', 1),
     lreluSlope: opt('LReLU slope in the RML network (Fig. 12)', 0.1),
-    metric: opt('adaptive H (E13) or fixed thresholds with Euclidean distance (E10, T = 1, β = 1)', 'adaptive', ['adaptive', 'fixed']),
-    centre: opt('class centres: batch means with or without gradient (E15)', 'batch', ['batch', 'batch-stopgrad']),
-    connect: opt('connecting layer from the EC branch into the ML branch (E18)', true),
-    keepExpressions: opt('sparse subjects (claim 4): each training subject keeps this many of its expressions; 0 keeps all', 0),
+    metric: opt('adaptive H (Eq. 14) or fixed thresholds with Euclidean distance (Eq. 8, T = 1, β = 1)', 'adaptive', ['adaptive', 'fixed']),
+    centre: opt('class centres: batch means with or without gradient (Algorithm 2, line 3)', 'batch', ['batch', 'batch-stopgrad']),
+    connect: opt('connecting layer from the EC branch into the ML branch (Eq. 17)', true),
+    keepExpressions: opt('sparse subjects (our test of the motivation of IDFERM Sec. 1): each training subject keeps this many of its expressions; 0 keeps all', 0),
     neutralClass: opt('8-class protocol (Table 4): the neutral frames are a class (data: loadIdfermSet(config, { neutralClass: true })); no reference term for neutral queries', false),
-    genAsNeutral: opt('8-class protocol: the generated references of expressive queries also train the softmax as "neutral" (spec §3.4)', true),
+    genAsNeutral: opt('8-class protocol: the generated references of expressive queries also train the softmax as "neutral" (our reading of Sec. 5.5 and Fig. 13b)', true),
     pretrain: opt('start from the RML pretraining stage on the face database (Table 5): none, joint (softmax + RML, the paper\'s) or softmax; its trunk, FC1_EC and ML branch are loaded, FC2_EC and the metric head re-initialised', 'none', ['none', 'joint', 'softmax']),
   },
   variants: {
@@ -362,9 +364,9 @@ export const idfermMethod: Method = {
     'idferm-fixed-threshold': { description: 'RML with fixed thresholds and Euclidean distance (tests the adaptive part)', options: { metric: 'fixed' } },
     'idferm-no-connect': { description: 'no connecting layer (the ML branch reads the conv features only)', options: { connect: false } },
     'idferm-noid-hng': { description: 'references from the HNG trained without the identity loss', options: { hngVariant: 'no-id' } },
-    triplet: { description: 'softmax + batch-all triplet loss (E19)', options: { loss: 'triplet', reference: 'none' } },
-    '2bnm': { description: '2B(N+M)Softmax [6]: (N+M)-tuplet clusters loss with identity-aware mining (E20)', options: { loss: 'nm', reference: 'none' } },
-    'data-aug': { description: 'Data Augmentation [7]: (N+M) loss with the generated neutral face as an extra negative (E21)', options: { loss: 'nm', dataAug: true } },
+    triplet: { description: 'softmax + batch-all triplet loss (Table 2)', options: { loss: 'triplet', reference: 'none' } },
+    '2bnm': { description: '2B(N+M)Softmax [6]: (N+M)-tuplet clusters loss with identity-aware mining (IDFERM Sec. 2)', options: { loss: 'nm', reference: 'none' } },
+    'data-aug': { description: 'Data Augmentation [7]: (N+M) loss with the generated neutral face as an extra negative (our reading of Sec. 5.5)', options: { loss: 'nm', dataAug: true } },
     'softmax-sparse': { description: 'softmax only, training subjects keep 2 expressions', options: { loss: 'softmax', reference: 'none', keepExpressions: 2 } },
     '2bnm-sparse': { description: '2B(N+M), training subjects keep 2 expressions (few negatives to mine)', options: { loss: 'nm', reference: 'none', keepExpressions: 2 } },
     'idferm-sparse': { description: 'IDFERM, training subjects keep 2 expressions', options: { keepExpressions: 2 } },
@@ -394,7 +396,7 @@ export const idfermMethod: Method = {
 };
 
 /**
- * Stage C (spec §3.3): the RML network trained on the face database's four
+ * Stage C (IDFERM Sec. 5.3): the RML network trained on the face database's four
  * expressions with softmax + RML, each query's true neutral face as its
  * reference (none for neutral queries); its test accuracy is on held-out
  * face-db subjects. Fine-tuning variants start from it (option pretrain).
@@ -405,7 +407,7 @@ export const idfermPretrainMethod: Method = {
   description: 'IDFERM stage C: the RML network pretrained on the face database (Multi-PIE in the paper) with softmax + RML, true neutral faces as references',
   options: { lreluSlope: idfermMethod.options.lreluSlope, connect: idfermMethod.options.connect },
   variants: {
-    joint: { description: 'softmax + RML (the joint loss, spec A18)' },
+    joint: { description: 'softmax + RML (the joint loss, IDFERM Sec. 5.3)' },
     softmax: { description: 'softmax only' },
   },
   defaultVariant: 'joint',

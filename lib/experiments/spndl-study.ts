@@ -39,7 +39,7 @@ export function spndlRunOf(name: string): { method: string; variant: string } {
   if (name === 'baseline-spl') return { method: 'baseline', variant: 'spl' };
   return { method: 'spndl', variant: name };
 }
-/** Without neutral frames (RAF-DB, spec 4.5): the baseline and the w/o-neutral model with and without SPL. */
+/** Without neutral frames (RAF-DB, SPNDL Sec. 4.1): the baseline and the w/o-neutral model with and without SPL. */
 export const WILD_VARIANTS = ['baseline', 'won-nospl', 'spndl-won'] as const;
 
 export const VARIANT_LABELS: Record<string, string> = {
@@ -48,7 +48,7 @@ export const VARIANT_LABELS: Record<string, string> = {
 };
 const label = (v: string) => VARIANT_LABELS[v] ?? v;
 
-/** Models kept at the end of these paces: the ones SPL ranks with at the start of paces 2 and 5 (Fig. 7, spec A20). */
+/** Models kept at the end of these paces: the ones SPL ranks with at the start of paces 2 and 5 (Fig. 7, SPNDL Sec. 4.5; which model is our reading). */
 export const SNAPSHOT_PACES = [1, 4];
 
 /**
@@ -104,7 +104,7 @@ export async function runSpndlStudy(config: Config, set: FerSet, opts: { variant
   return out;
 }
 
-/** One row per variant: accuracy after the last epoch, mean ± std over folds and pooled over all test samples (the paper's metric, spec 4.2). */
+/** One row per variant: accuracy after the last epoch, mean ± std over folds and pooled over all test samples (the paper's metric: its CK+ values are all k/981, SPNDL Tables 1 and 4). */
 export function variantSummary(runs: Record<string, StoredRun>): Row[] {
   return Object.entries(runs).map(([variant, run]) => {
     const accs = finalAccuracies(run).map((a) => a.test_acc);

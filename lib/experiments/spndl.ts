@@ -1,5 +1,5 @@
 /**
- * SPNDL as a Method of the shared runner (Wu et al. 2023; spndl spec §2–3):
+ * SPNDL as a Method of the shared runner (Wu et al. 2023, §3 and §4.2):
  * the network of lib/models/spndl.ts, cross-entropy on the selected samples,
  * flip-or-noise augmentation applied alike to both images of a pair, and
  * class-wise self-paced learning done by the shared trainer (lib/train/spl.ts)
@@ -11,7 +11,7 @@
  *   spndl         NDF + SPL                    (Table 4 row 4; Tables 1–2)
  *   spndl-won     E(x) − N(x) + SPL            (Tables 1–3, "w/o neutral image")
  *   won-nospl     E(x) − N(x), no SPL          (Fig. 6, without SPL)
- *   spndl-separate NDF + SPL, target and reference normalised separately (ablation, spec §8)
+ *   spndl-separate NDF + SPL, target and reference normalised separately (our ablation)
  * @see notebooks/02-spndl.ipynb
  */
 import * as tf from '@tensorflow/tfjs';
@@ -32,7 +32,7 @@ function buildSpndl(ctx: BuildContext): MethodModel {
     inputShape: [data.size, data.size, data.channels], width: config.backboneWidth, numClasses: data.classes.length,
     seed: ctx.seed, pairNorm: options.pairNorm as PairNorm, pretrainedWeights: initialBackboneWeights(ctx), // both of 'won' start from it
   });
-  // Adam (lr 1e-3, betas 0.9/0.999 restored from GNDL, spec A1) unless the config says otherwise
+  // Adam (lr 1e-3, betas 0.9/0.999, lost from the text of SPNDL Sec. 4.2 and restored from the same sentence in GNDL Sec. 4.2) unless the config says otherwise
   const optimizer = new TrainOptimizer(optimizerSpecFromConfig(config));
   return {
     parts: net.parts,
@@ -60,7 +60,7 @@ export const spndlMethod: Method = {
   options: {
     feature: { doc: "what the classifier reads: 'target' (baseline), 'ndf' (target − neutral reference), 'won' (E(x) − N(x), no neutral image)", default: 'ndf', oneOf: SPNDL_FEATURES },
     pairNorm: { doc: "'joint': target and reference share every BN's batch statistics (the paper); 'separate': each its own (ablation)", default: 'joint', oneOf: PAIR_NORMS },
-    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise, the same op on both images of a pair (spec 4.4)', default: true },
+    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise, the same op on both images of a pair (SPNDL Sec. 4.2; the probability 1/2 is our choice, after the Self-Cure Network code)', default: true },
   },
   variants: {
     ndf: { description: 'NDF with pair normalisation, no SPL (Table 4: NDF)', options: { feature: 'ndf' } },
@@ -71,6 +71,6 @@ export const spndlMethod: Method = {
   },
   defaultVariant: 'spndl',
   inputs: (o) => (o.feature === 'ndf' ? { train: 'pair', test: 'pair' } : { train: 'target', test: 'target' }),
-  prepare: (ctx) => prepareBackboneInit(ctx), // backboneInit: the user's file, the identity pretraining (spec 10.1) or none
+  prepare: (ctx) => prepareBackboneInit(ctx), // backboneInit: the user's file, the identity pretraining (our lite stand-in) or none
   build: buildSpndl,
 };

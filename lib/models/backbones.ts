@@ -2,10 +2,10 @@
  * Feature extractors shared by the four papers, as tf.layers functional
  * models (NHWC) whose outputs are [features, ...feature maps]:
  * - 'lite-cnn': 4 blocks of Conv3x3 -> BN -> ReLU -> MaxPool2, then global
- *   average pooling (the lite profile's backbone, gndl spec 10.2);
+ *   average pooling (the lite profile's backbone, our choice);
  * - 'lite-resnet': a narrow ResNet with one BasicBlock per stage and a
- *   stride-2 3x3 stem (spndl spec 10.2);
- * - 'resnet18': torchvision's ResNet-18 (spndl spec 2.1), with layer names
+ *   stride-2 3x3 stem (our lite stand-in for ResNet-18);
+ * - 'resnet18': torchvision's ResNet-18 (SPNDL Sec. 4.2, GNDL Sec. 4.2), with layer names
  *   following torchvision (conv1, bn1, layer1.0.conv1, ...) so converted
  *   weights load by name, and explicit symmetric padding so they line up.
  * Weights are initialised from a seed, so the same seed gives the same net.

@@ -1,11 +1,12 @@
 /**
- * GNDL's own pieces (Wu et al., ACM MM 2023; spec specs/gndl.md §2):
+ * GNDL's own pieces (Wu et al., ACM MM 2023; §3):
  * - the Neutral Feature Generator (NFG, paper §3.3, Fig. 5): an MLP that
  *   predicts a subject's neutral-face feature vector from the feature vector
  *   of one expressive image: Dense(d -> d/2) + LeakyReLU, nearest-neighbour
  *   ×2 along the feature axis, then Dense layer(s) back to d;
  * - the neutral-feature reconstruction loss L_neu between the generated and
- *   the real neutral features (Eq. 8, read as ‖G(F_exam) − F_neu‖₁, spec G1);
+ *   the real neutral features (Eq. 8, read as ‖G(F_exam) − F_neu‖₁, as the
+ *   prose of §3.1 and §3.3 describes it; the printed formula has no G);
  * - the expression-deviation vector V = F_exam − G(F_exam) (Eq. 7).
  * The paired backbone forward (joint BN over target + neutral) is shared
  * with SPNDL and lives in lib/models/paired.ts.
@@ -17,9 +18,9 @@ import { SeedSequence } from '../train/rng';
 export interface NfgOptions {
   /** feature size d (512 for ResNet-18, 8 × width for the lite CNN) */
   inputDim: number;
-  /** LeakyReLU slope α (spec §2.4: 0.2; tf.layers' default 0.3 is never used) */
+  /** LeakyReLU slope α (our choice: 0.2, the paper gives none; tf.layers' default 0.3 is never used) */
   slope: number;
-  /** Dense layers after the ×2 upsampling, 1..3 (spec default 2) */
+  /** Dense layers after the ×2 upsampling, 1..3 (default 2: GNDL Sec. 3.3 says "layers", so at least 2) */
   decoderLayers: number;
   /** activation after the last layer: none (linear) or the same LeakyReLU */
   outAct: 'none' | 'leaky';

@@ -2,8 +2,9 @@
  * The paired forward pass of SPNDL and GNDL: a target face and its neutral
  * reference go through ONE shared backbone as members of one batch, so every
  * normalisation layer computes its statistics over target and reference
- * features together (SPNDL §3.2, "pair normalisation"; spndl spec 2.2–2.3:
- * plain BN over the concatenated 2m images, i.e. 1/(2m·H·W) per channel).
+ * features together (SPNDL §3.2 and §4.4, "pair normalisation"; our reading of
+ * its Eqs. 4–6 and GNDL Eqs. 4–6: plain BN over the concatenated 2m images,
+ * i.e. 1/(2m·H·W) per channel).
  * The neutral-expression-disentangled feature (NDF) is the target's pooled
  * feature minus the reference's.
  *
@@ -20,7 +21,7 @@ import { Backbone, backboneForward } from './backbones';
 /**
  * 'joint': one backbone call on concat([target, reference]) — the paper's
  * pair normalisation. 'separate': two calls, each image set normalised by its
- * own batch statistics (not in the paper; an ablation switch, spndl spec §8).
+ * own batch statistics (not in the paper; our ablation switch).
  * In eval mode both are identical (BN uses its running statistics).
  */
 export type PairNorm = 'joint' | 'separate';

@@ -1,14 +1,15 @@
 /**
- * SPNDL's networks (Wu et al. 2023, §3.2; spndl spec §2), one builder for
+ * SPNDL's networks (Wu et al. 2023, §3.2 and §4), one builder for
  * the three feature kinds the paper compares:
- * - 'target': one backbone on the target image (the baseline, spec 2.6);
+ * - 'target': one backbone on the target image (the baseline, SPNDL Sec. 4);
  * - 'ndf':    one shared backbone on (target, neutral reference) with pair
  *             normalisation, NDF = f_t − f_r (Eq. 3; lib/models/paired.ts);
  * - 'won':    "w/o neutral image" (Fig. 3): an expression backbone E and a
  *             neutral backbone N read the same target, NDF = E(x) − N(x)
  *             (Eq. 8). Both start from the same weights (the paper starts
  *             both from one face-recognition checkpoint) and both train; no
- *             symmetry-breaking trick (spec 2.5).
+ *             symmetry-breaking trick (Sec. 3.2 starts both alike; the CE
+ *             gradients on E and N are equal, opposite and non-zero).
  * Each ends in a linear softmax classifier on the feature.
  * @see notebooks/02-spndl.ipynb
  */

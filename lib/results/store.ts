@@ -160,8 +160,8 @@ export function finalAccuracies(run: StoredRun): { fold: number; test_acc: numbe
 /**
  * One row per (method, variant, dataset): test accuracy after the last epoch,
  * mean and std over every fold of every run (seeds), and pooled over every
- * test prediction (the papers' CK+/Oulu figures are pooled counts, spndl
- * spec 4.2).
+ * test prediction (pooled counts are what SPNDL reports: every CK+ value in
+ * its Tables 1 and 4 is k/981).
  */
 /** Right and total final test predictions over every fold of the runs; acc is the papers' pooled accuracy (NaN without predictions). */
 export function pooledAccuracy(runs: StoredRun | StoredRun[]): { correct: number; total: number; acc: number } {

@@ -1,6 +1,7 @@
 /**
- * The halve-and-reload learning-rate rule (IDFERM §5.3; spec idferm.md §3.3
- * and A17): a validation split of the fold's training subjects is held out;
+ * The halve-and-reload learning-rate rule (IDFERM §5.3, stated for its
+ * pretraining; the split by subjects is our choice): a validation split of
+ * the fold's training subjects is held out;
  * after each epoch, when the training loss rose by more than `rise` over the
  * previous epoch, or the validation accuracy has not improved for `patience`
  * epochs, every optimiser's learning rate is multiplied by `factor` and the

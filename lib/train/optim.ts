@@ -101,7 +101,7 @@ export class TrainOptimizer {
 
   /**
    * One update from gradients computed elsewhere (caller keeps them), with
-   * the spec's coupled L2 added as in PyTorch's weight_decay. A missing
+   * `weightDecay` added as coupled L2, as in PyTorch's weight_decay. A missing
    * gradient keeps its index: Adam skips that variable instead of shifting
    * its moments.
    */

@@ -1,7 +1,7 @@
 /**
  * Class-wise self-paced learning (SPL) with hard 0/1 weights, as SPNDL uses
- * it (spndl spec, section 3): at the start of each pace every training
- * sample's loss is computed with the current model (eval mode), and in each
+ * it (SPNDL Sec. 3.3-3.4): at the start of each pace every training
+ * sample's loss is computed with the current model (eval mode, our choice), and in each
  * class the ceil(rho_p * n_k) lowest-loss samples are selected, so every
  * class keeps the same proportion. The last pace uses every sample. Selection
  * is redone from scratch at each pace (samples can leave), and every pace's
@@ -16,7 +16,7 @@ export interface SplSchedule {
   paceEpochs: number[];
 }
 
-/** The paper's proportions (spndl spec section 3.2 default). */
+/** Our default proportions, a linear ramp to 1: the pace-1 share is lost from the text of SPNDL Sec. 4.4. */
 export const DEFAULT_RHO = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
 /**
@@ -71,7 +71,8 @@ export interface Selection {
 }
 
 /**
- * Eqs. 12-13 of the spndl spec: in each class keep the ceil(rho * n_k)
+ * SPNDL Eq. 12 with the class threshold set by rank (our reading of Sec. 3.3,
+ * "proportionally"): in each class keep the ceil(rho * n_k)
  * lowest losses (at least one; ties broken by position).
  */
 export function selectPerClass(losses: ArrayLike<number>, labels: ArrayLike<number>, rho: number, numClasses: number): Selection {

@@ -218,7 +218,7 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
       // runs without SPL may outlast the pace labels: their extra epochs count as the last pace
       const { pace, starts } = epoch <= scheduled ? paceOfEpoch(config.paceEpochs, epoch) : { pace: config.paceEpochs.length, starts: false };
       if (config.spl && starts) {
-        // v-step (spndl spec 3.1): rank every training sample with the current model, eval mode
+        // v-step (SPNDL Sec. 3.4): rank every training sample with the current model, eval mode (our choice)
         const rho = config.spl.rho[pace - 1];
         const { losses } = await evaluate(model, set, fit, inputs.train === 'pair', evalBatch);
         const sel = selectPerClass(losses, trainLabels, rho, numClasses);

@@ -1,7 +1,8 @@
 /**
  * Crop boxes from facial landmarks. SPNDL crops CK+ and Oulu-CASIA faces to
- * the box spanned by the extreme landmark points (its Sec. 4.1); GNDL's spec
- * makes that box square around its centre. Boxes are in source pixels and
+ * the box spanned by the extreme landmark points (its Sec. 4.2); for GNDL we
+ * make that box square around its centre (our choice; GNDL Sec. 4.2 only
+ * says the face is detected and cropped). Boxes are in source pixels and
  * feed lib/data/image.ts: `readImage(file, { size, channels, crop: box })`.
  * @see notebooks/01-data-and-preprocessing.ipynb
  */

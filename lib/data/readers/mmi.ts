@@ -3,7 +3,7 @@
  * recording session (Sessions/<id>/ holding the video, e.g. S001-001.avi, and
  * XML metadata); node cannot decode the videos, and the emotion labels come
  * from the MMI web export rather than one fixed file. So this reader assumes
- * (our layout, stated here because the papers and specs give none):
+ * (our layout, stated here because the papers give none):
  *
  *   Sessions/<id>/*.png|jpg     the session's frames, extracted from its video
  *                               (e.g. `ffmpeg -i S001-001.avi Sessions/<id>/%04d.png`),
@@ -18,8 +18,9 @@
  * papers use the frontal sequences only (DDL/GNDL: 205, IDFERM: 208).
  * `apex` is the apex frame's number where the user's copy annotates it.
  *
- * Frames (GNDL spec §9 G12; IDFERM Sec. 4.2: the peak is not annotated, so
- * take three frames around the middle): MMI runs onset-apex-offset, so the
+ * Frames (GNDL Sec. 4.1: three peak frames and one neutral frame; IDFERM
+ * Sec. 5.5: the peak is not annotated, so three frames around the middle;
+ * the rule below is our choice): MMI runs onset-apex-offset, so the
  * three peak frames are the apex and its two neighbours, or without an apex
  * the frames at positions floor(n/2)-1, floor(n/2), floor(n/2)+1 (0-based);
  * the first frame is the neutral reference.

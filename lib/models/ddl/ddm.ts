@@ -1,6 +1,6 @@
 /**
- * DDL stage 2, the Disturbance-Disentangled Model (specs/ddl.md §2.2-2.4,
- * §3.4): the shared trunk S_g, the expression branch S_e (5 attention
+ * DDL stage 2, the Disturbance-Disentangled Model (DDL Sec. 3.3, Table 1;
+ * layer details from the authors' code): the shared trunk S_g, the expression branch S_e (5 attention
  * blocks; single-level or multi-level head) and the disturbance branch S_d
  * (5 attention blocks, 1-d feature f^d that the discriminator compares with
  * the frozen DFEM's f^p). Built as tf.layers functional models that share
@@ -81,7 +81,7 @@ function multiLevel(a: T[]): T {
   return apply(tf.layers.concatenate({ name: 'Se.aout', axis: -1 }), parts);
 }
 
-/** Head: AvgPool -> flatten -> Dropout -> FC(f) -> PReLU = f^e -> Dropout -> FC(K) -> PReLU = logits (spec §2.3). */
+/** Head: AvgPool -> flatten -> Dropout -> FC(f) -> PReLU = f^e -> Dropout -> FC(K) -> PReLU = logits (the authors' code; DDL Sec. 3.3 says only "two fully-connected layers"). */
 function expressionHead(map: T, o: DdmOptions, seeds: SeedSequence, drops: StepDropout[]): { logits: T; fe: T } {
   const flat = avgPoolFlat(map, 'Se.head.avg');
   const fe = prelu(dense(apply(dropout('Se.head.drop1', o, seeds, drops), flat), 'Se.head.fc1', o.featureDim, seeds), 'Se.head.fe');
@@ -116,7 +116,7 @@ export function buildDdm(o: DdmOptions): Ddm {
     const d = attentionBranch(u, 'd', seeds, mixes);
     const gap = apply(tf.layers.globalAveragePooling2d({ name: 'Sd.gap' }), d.a[4]);
     const fd = prelu(dense(apply(dropout('Sd.drop', o, seeds, drops), gap), 'Sd.fc', o.featureDim, seeds), 'Sd.fd');
-    // transfer pairs (spec §2.7 table): x_2..x_5 of S_d, then a_5^d
+    // transfer pairs (Eq. 7, as the authors' code pairs them): x_2..x_5 of S_d, then a_5^d
     outputs.push(fd, d.x[1], d.x[2], d.x[3], d.x[4], d.a[4]);
   }
   return {
@@ -142,7 +142,7 @@ export function ddmForward(ddm: Ddm, x: tf.Tensor4D, training: boolean): DdmForw
 }
 
 /**
- * The discriminator D (spec §2.6): a bias-free MLP f -> 2f -> f -> f/2 -> 1
+ * The discriminator D (the authors' code; DDL Sec. 3.3 gives no layout): a bias-free MLP f -> 2f -> f -> f/2 -> 1
  * with LeakyReLU(0.01), returning logits (128-256-128-64-1 in the paper size).
  */
 export function buildDiscriminator(featureDim: number, seed: number): tf.LayersModel {

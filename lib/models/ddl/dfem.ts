@@ -1,8 +1,9 @@
 /**
- * DDL stage 1, the Disturbance Feature Extraction Model (specs/ddl.md §2.5,
- * §3.1): a trunk like S_g, an FC+PReLU to the feature f^p, and one FC(+PReLU)
- * head per disturbing factor, trained with the sum of per-factor
- * cross-entropies where a sample's missing labels are skipped (Eq. 1/1b).
+ * DDL stage 1, the Disturbance Feature Extraction Model (DDL Sec. 3.2; the
+ * feature layer and the head PReLUs follow the authors' code): a trunk like
+ * S_g, an FC+PReLU to the feature f^p, and one FC(+PReLU) head per
+ * disturbing factor, trained with the sum of per-factor
+ * cross-entropies where a sample's missing labels are skipped (Eq. 1; Sec. 4.2).
  * Also: which manifest column carries each factor (SynFER or real data),
  * and the factor labels of a dataset with -1 where a label is missing.
  * @see notebooks/05-ddl.ipynb
@@ -22,7 +23,7 @@ export const FACTOR_NAMES: Record<Factor, string> = {
 
 /**
  * Manifest columns per factor, first present wins: SynFER's columns first
- * (gender, age_group, skin_tone as the race-like trait (spec A23), subject,
+ * (gender, age_group, skin_tone as the race-like trait (our choice for grey synthetic faces), subject,
  * light_bin, pose_bin, glasses), then the real readers' (RAF-DB attributes:
  * gender, age, race; Multi-PIE: illumination 0-19, pose = camera).
  */
@@ -50,7 +51,7 @@ export interface FactorLabels {
   column: string;
   /** class names, sorted */
   classes: string[];
-  /** per sample: class index, or -1 where the row has no value (ignored by the loss, Eq. 1b) */
+  /** per sample: class index, or -1 where the row has no value (ignored by the loss, DDL Sec. 4.2) */
   labels: Int32Array;
 }
 
@@ -84,7 +85,7 @@ export function buildDfem(o: DfemOptions): tf.LayersModel {
 
 export interface DfemForward {
   fp: tf.Tensor2D;
-  /** the transfer targets Q_p^1..Q_p^5 = [u_2, u_3, u_4, u_5, u_5] (spec §2.7) */
+  /** the transfer targets Q_p^1..Q_p^5 = [u_2, u_3, u_4, u_5, u_5] (Eq. 7, paired as in the authors' code) */
   qp: tf.Tensor4D[];
   heads: tf.Tensor2D[];
 }

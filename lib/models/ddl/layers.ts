@@ -1,5 +1,6 @@
 /**
- * Building blocks shared by DDL's two networks (specs/ddl.md §2.1-2.2):
+ * Building blocks shared by DDL's two networks (DDL Sec. 3.2-3.3, Figs. 2-3,
+ * with the layout of the authors' code):
  * the PreAct ResNet-18-style trunk with PReLU and a stride-2 pattern at every
  * stage (u_1..u_5; or a 2x2 max-pool per stage, the lite profile's choice),
  * the learnable weighted addition of two feature maps (Eq. 8, softmax over a
@@ -42,7 +43,7 @@ export function avgPoolFlat(x: T, name: string): T {
   return apply(tf.layers.flatten({ name: `${name}.flat` }), pooled);
 }
 
-/** PreAct block (spec §2.1): PReLU(BN(x)) feeds both the 1x1 shortcut (when shapes change) and the 3x3 convs. */
+/** PreAct block (the authors' code): PReLU(BN(x)) feeds both the 1x1 shortcut (when shapes change) and the 3x3 convs. */
 function preActBlock(x: T, name: string, filters: number, strides: number, seeds: SeedSequence, project = false): T {
   const o = bnPrelu(x, `${name}.pre`);
   const shortcut = project || strides !== 1 || x.shape[3] !== filters ? conv(o, `${name}.shortcut`, filters, 1, strides, seeds) : x;
@@ -88,7 +89,7 @@ export function trunk(input: T, p: string, o: TrunkOptions, seeds: SeedSequence)
 
 /**
  * Weighted addition δ1·u + δ2·a (Eq. 8) with (δ2, δ1) = softmax(c), c a
- * learnable pair initialised to [1, 0] (authors' code, spec §2.2): the task
+ * learnable pair initialised to [1, 0] (the authors' code; the paper says only "learnable"): the task
  * path starts at weight 0.73, the shared feature at 0.27.
  */
 export class WeightedAdd extends tf.layers.Layer {

@@ -1,6 +1,6 @@
 /**
- * DDL's losses (specs/ddl.md §2.7): the DFEM's multi-task cross-entropy with
- * missing labels skipped (Eq. 1b), the discriminator and adversarial terms
+ * DDL's losses (DDL Sec. 3.2-3.3): the DFEM's multi-task cross-entropy with
+ * missing labels skipped (Eq. 1; Sec. 4.2), the discriminator and adversarial terms
  * as the authors' code implements Eq. 5-6 (sigmoid BCE on logits,
  * non-saturating for S_d), and the attention-transfer loss (Eq. 7) with
  * batch-tensor (code) or per-sample (paper's vectorised form) normalisation.
@@ -26,11 +26,11 @@ export function maskedMultiTaskLoss(logits: tf.Tensor2D[], labels: tf.Tensor1D[]
 const bce = (logits: tf.Tensor, target: 0 | 1): tf.Scalar =>
   tf.losses.sigmoidCrossEntropy(target ? tf.onesLike(logits) : tf.zerosLike(logits), logits) as tf.Scalar;
 
-/** L_D (Eq. 6a): fake f^d logits toward 0, each DFEM's real f^p logits toward 1. */
+/** L_D (Eq. 6, as the authors' code computes it): fake f^d logits toward 0, each DFEM's real f^p logits toward 1. */
 export const discriminatorLoss = (fakeLogits: tf.Tensor, realLogits: tf.Tensor[]): tf.Scalar =>
   tf.tidy(() => realLogits.reduce((s, r) => tf.add(s, bce(r, 1)), bce(fakeLogits, 0)) as tf.Scalar);
 
-/** L_adv (Eq. 6b): S_d makes D call its f^d real (non-saturating form of max over S_d). */
+/** L_adv (Eqs. 5-6, as the authors' code computes it): S_d makes D call its f^d real (non-saturating form of max over S_d). */
 export const adversarialLoss = (fakeLogits: tf.Tensor): tf.Scalar => tf.tidy(() => bce(fakeLogits, 1));
 
 /** Euclidean norm with a finite gradient at 0 (tf.norm's is NaN there). */

@@ -1,6 +1,6 @@
 /**
  * IDFERM's Hard Negative Generation network (Liu et al. 2019, §3 and
- * Algorithm 1; spec idferm.md §2.1–2.2, §3.1): a deterministic encoder–decoder
+ * Algorithm 1): a deterministic encoder–decoder
  * that maps any face of a person to a frontal neutral face of that person,
  * trained with a perceptual loss (phi), an identity loss (psi), a small pixel
  * loss, a left–right symmetry loss and an unconditional discriminator that
@@ -32,12 +32,12 @@ export interface HngArch {
   residual?: boolean;
 }
 
-/** Loss weights (E7–E9): feat (1 in the paper), w1 identity, w2 pixel, w3 symmetry, w4 adversarial. */
+/** Loss weights (Algorithm 1): feat (1 in the paper), w1 identity, w2 pixel, w3 symmetry, w4 adversarial. */
 export interface HngWeights { feat: number; id: number; pixel: number; sym: number; adv: number }
 
-/** The spec's index mapping (A3): w1 = η1 = 0.03, w2 = η2 = 0.01, w3 = η3 = 0.3, w4 = η = 0.1. */
+/** Our index mapping of the weights IDFERM Sec. 5.3 lists without saying which is which: w1 = η1 = 0.03, w2 = η2 = 0.01, w3 = η3 = 0.3, w4 = η = 0.1. */
 export const PAPER_WEIGHTS: HngWeights = { feat: 1, id: 0.03, pixel: 0.01, sym: 0.3, adv: 0.1 };
-/** The positional mapping of the printed list (A3 switch). */
+/** The positional mapping of the printed list (the other reading, as a switch). */
 export const POSITIONAL_WEIGHTS: HngWeights = { feat: 1, id: 0.1, pixel: 0.03, sym: 0.01, adv: 0.3 };
 
 export interface HngLossOptions {
@@ -85,7 +85,7 @@ export interface Hng {
   dis: tf.LayersModel;
 }
 
-/** Builds Enc (x -> z), Dec (z -> x') and Dis (image -> logit), seeded (spec §10.3 HNG-lite layout, scaled by width). */
+/** Builds Enc (x -> z), Dec (z -> x') and Dis (image -> logit), seeded (our lite layout: a small DCGAN-like encoder-decoder after IDFERM Fig. 4 / Sec. 5.3, scaled by width). */
 export function buildHng(arch: HngArch): Hng {
   if (arch.size % 16 !== 0 || arch.size < 16) throw new Error(`HNG image size ${arch.size} must be a multiple of 16 (4 stride-2 stages)`);
   const seeds = new SeedSequence(arch.seed);
@@ -128,7 +128,7 @@ export const stopGradient = <T extends tf.Tensor>(x: T): T =>
 
 const LAPLACIAN = [0, 1, 0, 1, -4, 1, 0, 1, 0];
 
-/** E2: mean |Λ(x')_left − mirror(Λ(x'))_left| over the left half. */
+/** Eq. 2: mean |Λ(x')_left − mirror(Λ(x'))_left| over the left half. */
 export function symmetryLoss(x: tf.Tensor4D, space: 'laplacian' | 'pixel'): tf.Scalar {
   return tf.tidy(() => {
     const lam = space === 'laplacian' ? tf.conv2d(x, tf.tensor4d(LAPLACIAN, [3, 3, 1, 1]), 1, 'same') : x;
@@ -139,7 +139,7 @@ export function symmetryLoss(x: tf.Tensor4D, space: 'laplacian' | 'pixel'): tf.S
   });
 }
 
-/** Sigmoid cross-entropy of logits against a constant label (E3, E4). */
+/** Sigmoid cross-entropy of logits against a constant label (Eqs. 4, 5). */
 const bce = (logits: tf.Tensor, label: 0 | 1) => tf.losses.sigmoidCrossEntropy(tf.fill(logits.shape, label), logits) as tf.Scalar;
 
 export interface HngStepLosses { feat: number; id: number; pixel: number; sym: number; adv: number; dis: number; gen: number }
@@ -168,17 +168,17 @@ export function hngStep(hng: Hng, idNet: IdentityNet | null, batch: { x: tf.Tens
       parts[name] = tf.keep(tf.clone(v));
       terms.push(tf.mul(v, weight));
     };
-    add('pixel', w.pixel, () => tf.mean(tf.abs(tf.sub(xg, batch.y))) as tf.Scalar); // E6
+    add('pixel', w.pixel, () => tf.mean(tf.abs(tf.sub(xg, batch.y))) as tf.Scalar); // Eq. 7
     if (idNet && (w.feat > 0 || w.id > 0)) {
       const tg = idNet.taps(xg);
-      add('feat', w.feat, () => tf.mean(tf.square(tf.sub(tg.phi, idNet.taps(batch.y).phi))) as tf.Scalar); // E1
+      add('feat', w.feat, () => tf.mean(tf.square(tf.sub(tg.phi, idNet.taps(batch.y).phi))) as tf.Scalar); // Eq. 1
       const ref = idNet.taps(o.idRef === 'input' ? batch.x : batch.y);
-      add('id', w.id, () => tf.mul(0.5, tf.addN(tg.psi.map((t, l) => tf.mean(tf.abs(tf.sub(t, ref.psi[l])))))) as tf.Scalar); // E5
+      add('id', w.id, () => tf.mul(0.5, tf.addN(tg.psi.map((t, l) => tf.mean(tf.abs(tf.sub(t, ref.psi[l])))))) as tf.Scalar); // Eq. 6
     }
     if (w.sym > 0 || w.adv > 0) {
       const xd = output(hng, batch.x, hng.dec.apply(stopGradient(z), { training: true }) as tf.Tensor4D); // Dec only (Algorithm 1)
-      add('sym', w.sym, () => symmetryLoss(xd, o.symSpace)); // E2
-      add('adv', w.adv, () => bce(hng.dis.apply(xd, { training: true }) as tf.Tensor, 1)); // E4
+      add('sym', w.sym, () => symmetryLoss(xd, o.symSpace)); // Eq. 2
+      add('adv', w.adv, () => bce(hng.dis.apply(xd, { training: true }) as tf.Tensor, 1)); // Eq. 5
     }
     return (terms.length ? tf.addN(terms) : tf.scalar(0)) as tf.Scalar;
   }, genVars);
@@ -187,7 +187,7 @@ export function hngStep(hng: Hng, idNet: IdentityNet | null, batch: { x: tf.Tens
   let dis = NaN;
   if (w.adv > 0) {
     const d = tf.variableGrads(() => tf.add(bce(hng.dis.apply(batch.g, { training: true }) as tf.Tensor, 1),
-      bce(hng.dis.apply(fake!, { training: true }) as tf.Tensor, 0)) as tf.Scalar, disVars); // E3, on stopped fakes
+      bce(hng.dis.apply(fake!, { training: true }) as tf.Tensor, 0)) as tf.Scalar, disVars); // Eq. 4, on stopped fakes
     disOptimizer.applyGradients(d.grads as unknown as Parameters<tf.Optimizer['applyGradients']>[0]);
     dis = d.value.dataSync()[0];
     tf.dispose([d.value, ...Object.values(d.grads)]);

@@ -6,7 +6,7 @@
  * neither set of weights can be downloaded here. Three stand-ins share one
  * interface, `IdentityNet.taps(x)` -> { phi, psi: [map, embedding] }:
  * - 'synthetic': a small CNN trained to tell the synthetic face-db subjects
- *   apart (spec §10.3 IdNet-A); the evaluator IdNet-B is the same design with
+ *   apart (our lite stand-in, IdNet-A); the evaluator IdNet-B is the same design with
  *   other widths and seed;
  * - 'face-api': @vladmandic/face-api's bundled 128-d face descriptor
  *   (a ResNet-34-like net written with tf ops, so gradients flow through it);
@@ -52,7 +52,7 @@ export interface IdNetSpec {
 const lrelu = (x: tf.SymbolicTensor, name: string) => tf.layers.leakyReLU({ alpha: 0.1, name }).apply(x) as tf.SymbolicTensor;
 
 /**
- * IdNet (spec §10.3): 4 stride-2 conv blocks, GAP, an embedding, subject logits.
+ * IdNet (our lite design): 4 stride-2 conv blocks, GAP, an embedding, subject logits.
  * Outputs [block2 map, block4 map, embedding, logits].
  */
 export function buildIdNet(spec: IdNetSpec, name = 'idnet'): tf.LayersModel {

@@ -1,16 +1,18 @@
 /**
  * IDFERM's Radial Metric Learning network and losses (Liu et al. 2019, §4
- * and Algorithm 2; spec idferm.md §2.4–2.7):
+ * and Algorithm 2):
  * - one network, shared by a query and its reference: inception-style conv
  *   groups -> an expression-classification (EC) branch and a metric-learning
  *   (ML) branch joined by a connecting layer (EC -> ML only);
  * - the learned decision function H(f1, f2) = ½|L_A f1|² + ½|L_A f2|²
- *   − (L_B f1)·(L_B f2) + c·(f1 + f2) + b (E13): a Mahalanobis distance minus
+ *   − (L_B f1)·(L_B f2) + c·(f1 + f2) + b (Eqs. 11–14): a Mahalanobis distance minus
  *   a locally adaptive threshold;
- * - the radial loss (E14): queries inside H ≤ −1 of their class's batch
- *   centre, references outside H ≥ +1; 2K evaluations per batch of K;
- * - the baselines' metric losses: batch-all triplet (E19) and the in-batch
- *   (N+M)-tuplet clusters loss of the authors' earlier paper (E20, E21).
+ * - the radial loss (Eq. 16, its reference term read as 1 − H): queries
+ *   inside H ≤ −1 of their class's batch centre, references outside H ≥ +1;
+ *   2K evaluations per batch of K;
+ * - the baselines' metric losses (Tables 2–3; their forms are our reading): batch-all
+ *   triplet and the in-batch (N+M)-tuplet clusters loss of the authors'
+ *   earlier paper [6], with the generated face as an extra negative for [7].
  * Every metric loss returns how many distance (or H) evaluations it made.
  * @see notebooks/04-idferm.ipynb
  */
@@ -24,7 +26,7 @@ export interface RmlArch {
   classes: number;
   /** base width of the conv groups */
   width: number;
-  /** D_in, D_out, d (spec A30; lite: 128 / 64 / 32) */
+  /** D_in, D_out, d (sizes are our choice, IDFERM Sec. 4 gives none; lite: 128 / 64 / 32) */
   dIn: number;
   dOut: number;
   d: number;
@@ -70,7 +72,7 @@ const pool2 = (x: tf.SymbolicTensor, name: string) => apply(tf.layers.maxPooling
 const dense = (name: string, units: number, seeds: SeedSequence, useBias = true) =>
   tf.layers.dense({ name, units, useBias, kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.next() }) });
 
-/** The RML network (spec §10.3 RML-lite layout, scaled by width). */
+/** The RML network (our lite layout: small inception groups and two-branch FC layers after IDFERM Sec. 4 / Fig. 4, scaled by width). */
 export function buildRmlNet(a: RmlArch): RmlNet {
   const seeds = new SeedSequence(a.seed);
   const w = a.width;
@@ -94,7 +96,7 @@ export function buildRmlNet(a: RmlArch): RmlNet {
   const me = tf.input({ shape: [a.dIn], name: 'ml.e' });
   const m = apply(tf.layers.leakyReLU({ alpha: a.lreluSlope, name: 'ml.fc1.lrelu' }), apply(dense('ml.fc1', a.dIn, seeds), mh));
   const joined = a.connect ? apply(tf.layers.concatenate({ name: 'ml.concat' }), [me, m]) : m;
-  const c = apply(tf.layers.leakyReLU({ alpha: a.lreluSlope, name: 'ml.connect.lrelu' }), apply(dense('ml.connect', a.dOut, seeds), joined)); // E18
+  const c = apply(tf.layers.leakyReLU({ alpha: a.lreluSlope, name: 'ml.connect.lrelu' }), apply(dense('ml.connect', a.dOut, seeds), joined)); // Eq. 17
   const f = apply(dense('ml.fc2', a.d, seeds), c);
   const ml = tf.model({ inputs: [mh, me], outputs: f, name: 'ml' });
 
@@ -105,7 +107,7 @@ export function buildRmlNet(a: RmlArch): RmlNet {
   const lb = tf.layers.dense({ name: 'head.LB', units: a.d, useBias: false, kernelInitializer: tf.initializers.identity({}) });
   const lin = tf.layers.dense({ name: 'head.c', units: 1, kernelInitializer: 'zeros', biasInitializer: 'zeros' });
   const head = tf.model({ inputs: fIn, outputs: [apply(la, fIn), apply(lb, fIn), apply(lin, fIn)], name: 'head' });
-  // L_A = L_B = I + N(0, 0.01) (spec E13), seeded
+  // L_A = L_B = I + N(0, 0.01) (our choice: H starts as half the squared Euclidean distance), seeded
   tf.tidy(() => {
     for (const l of [la, lb]) {
       const k = l.getWeights()[0];
@@ -125,11 +127,11 @@ export function rmlForward(n: RmlNet, x: tf.Tensor4D, training: boolean, dropout
   return { logits: n.ec2.apply(eDrop, { training }) as tf.Tensor2D, e, f: n.ml.apply([h, e], { training }) as tf.Tensor2D };
 }
 
-/** Test time (spec §3.5): one query through the conv groups and the EC branch only. */
+/** Test time (IDFERM Sec. 5.3): one query through the conv groups and the EC branch only. */
 export const rmlPredict = (n: RmlNet, x: tf.Tensor4D): tf.Tensor2D =>
   tf.tidy(() => n.ec2.apply(n.ec1.apply(n.trunk.apply(x, { training: false }), { training: false }), { training: false }) as tf.Tensor2D);
 
-/** E13: H(f1, f2) per row, [B]; f1 and f2 go through the head as one batch. */
+/** H(f1, f2) of Eq. 14 per row, [B]; f1 and f2 go through the head as one batch. */
 export function decisionH(head: tf.LayersModel, f1: tf.Tensor2D, f2: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     const n = f1.shape[0];
@@ -140,7 +142,7 @@ export function decisionH(head: tf.LayersModel, f1: tf.Tensor2D, f2: tf.Tensor2D
   });
 }
 
-/** Per-class batch centres of the queries (E15) gathered for each query: [K, d]. Classes absent from the batch get no centre. */
+/** Per-class batch centres of the queries (Algorithm 2, line 3; the batch mean is our reading) gathered for each query: [K, d]. Classes absent from the batch get no centre. */
 export function batchCentres(f: tf.Tensor2D, labels: tf.Tensor1D, classes: number): tf.Tensor2D {
   return tf.tidy(() => {
     const onehot = tf.oneHot(labels, classes).toFloat() as tf.Tensor2D; // [K, C]
@@ -153,7 +155,7 @@ export function batchCentres(f: tf.Tensor2D, labels: tf.Tensor1D, classes: numbe
 export interface MetricLoss { loss: tf.Scalar; evaluations: number }
 
 /**
- * E14 (adaptive H) or E10 with squared Euclidean D and fixed T = 1, β = 1 (`fixed`).
+ * Eq. 16 (adaptive H) or Eq. 8 with squared Euclidean D and fixed T = 1, β = 1 (`fixed`).
  * @param mask [K] 1 where the reference term applies (0 for neutral queries), default all
  */
 export function radialLoss(head: tf.LayersModel, f: tf.Tensor2D, fRef: tf.Tensor2D, labels: tf.Tensor1D, classes: number,
@@ -177,7 +179,7 @@ export function radialLoss(head: tf.LayersModel, f: tf.Tensor2D, fRef: tf.Tensor
   return { loss, evaluations: 2 * k };
 }
 
-/** E19: batch-all triplet loss on L2-normalised f (margin 0.2); 2 distances per valid triplet. */
+/** The triplet baseline (Table 2; batch-all, L2-normalised f and margin 0.2 are our choice): 2 distances per valid triplet. */
 export function tripletLoss(f: tf.Tensor2D, labels: Int32Array, margin = 0.2): MetricLoss {
   const k = labels.length;
   const valid: number[] = []; // [a, p, n] flattened index of the K×K×K cube
@@ -202,10 +204,10 @@ export function tripletLoss(f: tf.Tensor2D, labels: Int32Array, margin = 0.2): M
 const select = (x: tf.Tensor2D, rows: number[]) => tf.matMul(tf.oneHot(tf.tensor1d(rows, 'int32'), x.shape[0]).toFloat(), x) as tf.Tensor2D;
 
 /**
- * E20 (N+M)-tuplet clusters loss, mined inside the batch: for each query,
+ * (N+M)-tuplet clusters loss of [6] (as IDFERM Secs. 2 and 4 describe it), mined inside the batch: for each query,
  * positives = the query and same-label images of other subjects, negatives =
  * the same subject's other expressions (plus `extraNeg`, the subject's
- * generated neutral faces, for "Data Augmentation", E21).
+ * generated neutral faces, for "Data Augmentation" [7], our reading).
  * Queries with no negative contribute nothing (mining found none).
  */
 export function tupletClustersLoss(head: tf.LayersModel, f: tf.Tensor2D, labels: Int32Array, subjects: string[], extraNeg: tf.Tensor2D | null = null): MetricLoss & { queriesWithNegatives: number } {
@@ -240,7 +242,7 @@ export function tupletClustersLoss(head: tf.LayersModel, f: tf.Tensor2D, labels:
   return { loss, evaluations, queriesWithNegatives: used };
 }
 
-/** The paper's comparison counts per batch of K queries (§4; spec §2.7), as formulas. */
+/** The paper's comparison counts per batch of K queries (§4, §5.5), as formulas. */
 export function comparisonFormulas(k: number, n: number, m: number) {
   return [
     { loss: 'triplet / (N+1)-tuplet', formula: 'K^3', count: k ** 3 },

@@ -2,20 +2,20 @@
  * DDL's reported numbers (Ruan et al., ACM MM 2020): Table 1 (which parts
  * each configuration has, as 0/1 flags), Table 2 (ablation over five
  * datasets), Tables 3 and 4 (comparisons in the lab and in the wild).
- * Source: specs/ddl.md §6, checked against papers/ddl.txt §4.
+ * Source: the paper's §4 and Tables 1–4.
  * @see notebooks/05-ddl.ipynb
  */
 import { defineTable, PaperColumn, PaperTable, TableSpec } from './types';
 
 const CV = '10-fold subject-independent CV';
 const ckplus: PaperColumn = { key: 'ckplus', label: 'CK+', dataset: 'ckplus', classes: 7, protocol: CV, aggregation: 'fold-mean',
-  note: '99.16 is not k/981 for any k, so the per-fold mean (spec §4)' };
+  note: '99.16 is not k/981 for any k, so the per-fold mean (our arithmetic)' };
 const mmi: PaperColumn = { key: 'mmi', label: 'MMI', dataset: 'mmi', classes: 6, protocol: CV, aggregation: 'fold-mean', note: '205 frontal sequences, 3 peak frames each: 615 images' };
 const oulu: PaperColumn = { key: 'oulu', label: 'Oulu-CASIA', dataset: 'oulu', classes: 6, protocol: CV, aggregation: 'fold-mean', note: 'VIS camera, strong illumination, last 3 frames: 1,440 images' };
 const rafdb: PaperColumn = { key: 'rafdb', label: 'RAF-DB', dataset: 'rafdb', classes: 7, protocol: 'official split (12,271 train / 3,068 test)', aggregation: 'test-set' };
 const sfew: PaperColumn = { key: 'sfew', label: 'SFEW', dataset: 'sfew', classes: 7, protocol: 'SFEW 2.0 train (847) → validation (409)', aggregation: 'test-set' };
 
-const EPOCH_NOTE = "The authors' code keeps the best test accuracy over 40 epochs (spec A15): the paper's numbers are best-epoch numbers.";
+const EPOCH_NOTE = "The authors' code keeps the best test accuracy over 40 epochs (our reading of its main.py): the paper's numbers are best-epoch numbers.";
 
 /** Our variant ids for the nine configurations, in Table 1/2 order. */
 const CONFIGS = [
@@ -57,7 +57,7 @@ const table2: TableSpec = {
     };
   }),
   ours: CONFIGS.map((c) => ({ paperRow: c.method, ours: { method: 'ddl', variant: c.variant } })),
-  source: 'spec ddl.md §6 Table 2; paper §4.3, Table 2',
+  source: 'paper §4.3, Table 2',
   notes: [
     'The paper prints datasets as rows and methods as columns; stored transposed. Bold = best of each dataset, as printed.',
     'DDL_* rows are this paper\'s method with the disturbance factors its DFEM was trained on (g gender, a age, r race, id identity, il illumination, p pose).',
@@ -80,7 +80,7 @@ export const DDL_TABLES: PaperTable[] = [
       cells: [...c.flags], printed: c.flags.map((f) => (f ? '✓' : '-')),
     })),
     ours: CONFIGS.map((c) => ({ paperRow: c.method, ours: { method: 'ddl', variant: c.variant } })),
-    source: 'spec ddl.md §6 Table 1; paper §4.1, Table 1',
+    source: 'paper §4.1, Table 1',
     notes: [
       'A description of the configurations, not a result: 1 = the part is present (✓), 0 = absent (-).',
       'S_d factors are those the DFEM was pre-trained to predict.',
@@ -109,7 +109,7 @@ export const DDL_TABLES: PaperTable[] = [
       { paperRow: 'DDL (proposed)', ours: { method: 'ddl', variant: 'ddl-gar-id-il' }, columns: ['ckplus', 'mmi'] },
       { paperRow: 'DDL (proposed)', ours: { method: 'ddl', variant: 'ddl-gar-id' }, columns: ['oulu'] },
     ],
-    source: 'spec ddl.md §6 Table 3; paper §4.4, Table 3',
+    source: 'paper §4.4, Table 3',
     notes: [
       'CK+ marks: ‡ = 7 classes, † = 6 classes (not comparable with 7-class numbers). * after a name = trained on image sequences.',
       'The DDL row is the best Table 2 variant for each dataset, chosen on the test results (gar&id&il for CK+ and MMI, gar&id for Oulu-CASIA).',
@@ -133,7 +133,7 @@ export const DDL_TABLES: PaperTable[] = [
       { method: 'DDL (proposed)', role: 'proposed', cells: [87.71, 59.86] },
     ],
     ours: [{ paperRow: 'DDL (proposed)', ours: { method: 'ddl', variant: 'ddl-gar-id-il-p' } }],
-    source: 'spec ddl.md §6 Table 4; paper §4.4, Table 4',
+    source: 'paper §4.4, Table 4',
     notes: ['The DDL row is DDL_gar&id&il&p of Table 2 (all six factors).', '"-": not reported (null).', EPOCH_NOTE],
   }),
 ];

@@ -1,8 +1,8 @@
 /**
  * GNDL's reported numbers (Wu et al., ACM MM 2023): Table 1, the abstract's
  * inconsistent headline numbers, what the text says about Fig. 7 (λ
- * sensitivity) and Fig. 6 (confusion matrices). Source: specs/gndl.md §6,
- * checked against papers/gndl.txt §4.
+ * sensitivity) and Fig. 6 (confusion matrices). Source: the paper's
+ * abstract, §1 and §4, and Table 1.
  * @see notebooks/03-gndl.ipynb
  */
 import { defineTable, PaperColumn, PaperFact, PaperTable } from './types';
@@ -18,7 +18,7 @@ const oulu: PaperColumn = {
 };
 const mmi: PaperColumn = {
   key: 'mmi', label: 'MMI', dataset: 'mmi', classes: 6, protocol: CV, aggregation: 'fold-mean',
-  note: 'the values are not k/615 for any k, so at least MMI is a per-fold mean (spec §6)',
+  note: 'the values are not k/615 for any k, so at least MMI is a per-fold mean (as §4.1 says)',
 };
 
 const DDL_BEST = "DDL's numbers are its best variant per dataset (DDL Table 2)";
@@ -54,12 +54,12 @@ export const GNDL_TABLES: PaperTable[] = [
       { paperRow: 'DDL', ours: { method: 'ddl', variant: 'ddl-gar-id-il' }, columns: ['ckplus', 'mmi'], note: DDL_BEST },
       { paperRow: 'DDL', ours: { method: 'ddl', variant: 'ddl-gar-id' }, columns: ['oulu'], note: DDL_BEST },
     ],
-    source: 'spec gndl.md §6 Table 1; paper §4.3, Table 1',
+    source: 'paper §4.3, Table 1',
     notes: [
       '"*" in the Setting column: the method uses neutral faces in training but not at test, as GNDL does.',
       '"—": no number printed for that dataset (stored as null).',
       'Competitor rows are quoted from their own papers; cited numbers differ slightly between papers (e.g. DeRL on CK+). Each table is stored as printed.',
-      'No validation set; whether the final or the best epoch was reported is not stated (spec G14).',
+      'No validation set; whether the final or the best epoch was reported is not stated (§4.1–4.2).',
     ],
   }),
   defineTable({
@@ -71,10 +71,10 @@ export const GNDL_TABLES: PaperTable[] = [
       { label: 'Table 1 and §4.3', method: 'GNDL', role: 'proposed', cells: [99.69, 90.07, 86.46] },
     ],
     ours: [],
-    source: 'spec gndl.md §6 "Headline numbers", §9 G16; paper abstract, §1 contribution 3, §4.3',
+    source: 'paper abstract, §1 contribution 3, §4.3',
     notes: [
       'The abstract disagrees with Table 1 on Oulu-CASIA and MMI; 90.14 and 89.08 are SPNDL\'s Oulu-CASIA and RAF-DB numbers.',
-      'Compare against gndl.table1, not against this entry (spec G16).',
+      'Compare against gndl.table1, not against this entry (our choice: Table 1 and §4.3 agree with each other).',
     ],
   }),
   defineTable({
@@ -89,7 +89,7 @@ export const GNDL_TABLES: PaperTable[] = [
         notes: ['the text says MMI accuracy fluctuates around 0.84 for small λ'] },
     ],
     ours: [{ paperRow: 'λ = 5', ours: { method: 'gndl', variant: 'gndl' } }],
-    source: 'spec gndl.md §6 "Figure 7"; paper §4.4',
+    source: 'paper §4.4, Fig. 7',
     notes: [
       'The figure plots accuracy as a fraction; stored here in percent like every other accuracy.',
       'The other points of the curves are not published; only their shape is described (see the gndl.fig7.* facts).',
@@ -101,7 +101,7 @@ export const GNDL_FACTS: PaperFact[] = [
   { id: 'gndl.table1.lambda', paper: 'gndl', source: 'paper §4.2', quantity: 'weight λ of the neutral-feature loss used for Table 1', value: 5, unit: '', approx: false },
   { id: 'gndl.fig7.lambda-start', paper: 'gndl', source: 'paper §4.4', quantity: 'smallest λ in the sensitivity sweep', value: 0.1, unit: '', approx: false },
   { id: 'gndl.fig7.ckplus-flat', paper: 'gndl', source: 'paper §4.4', quantity: 'λ range over which CK+ accuracy stays high', value: null, low: 0.1, high: 10, unit: '', approx: true,
-    note: 'the same paragraph also says the drop starts at λ = 10 (spec G20); do not treat the knee as a check' },
+    note: 'the same paragraph also says the drop starts at λ = 10 (§4.4 contradicts itself); do not treat the knee as a check' },
   { id: 'gndl.fig7.peak-lambda', paper: 'gndl', source: 'paper §4.4', quantity: 'λ at which Oulu-CASIA and MMI accuracy peak', value: 5, unit: '', approx: true },
   { id: 'gndl.fig6.ckplus-errors', paper: 'gndl', source: 'paper §4.3 (Fig. 6a)', quantity: 'misclassified CK+ samples (all surprise predicted as contempt)', value: 3, unit: 'samples', approx: false },
 ];

@@ -1,19 +1,19 @@
 /**
  * IDFERM's reported numbers (Liu et al., Pattern Recognition 88, 2019):
  * Tables 1–6, the comparisons-per-batch counts of its §4 text, Fig. 10's
- * identity-failure rates and the other numbers in the text. Source:
- * specs/idferm.md §2.7 and §6, checked against papers/idferm.txt §5.
+ * identity-failure rates and the other numbers in the text. Source: the
+ * paper's §4, §5 and Tables 1–6.
  * @see notebooks/04-idferm.ipynb
  */
 import { defineTable, PaperColumn, PaperFact, PaperTable } from './types';
 
 const ckplus7: PaperColumn = {
   key: 'ckplus7', label: 'CK+ (7-class)', dataset: 'ckplus', classes: 7, protocol: '10-fold subject-independent CV', aggregation: 'fold-mean',
-  note: 'the paper gives no fold rule or frame rule for CK+; 10-fold subject-independent and the last 3 frames are the spec\'s reading [R]',
+  note: 'the paper gives no fold rule or frame rule for CK+; 10-fold subject-independent and the last 3 frames are our reading',
 };
 const ckplus8: PaperColumn = {
   key: 'ckplus8', label: 'CK+ (8-class)', dataset: 'ckplus', classes: 8, protocol: '10-fold subject-independent CV', aggregation: 'fold-mean',
-  note: 'with neutral: the first frame of each sequence added as an 8th class [R]',
+  note: 'with neutral: the first frame of each sequence added as an 8th class (our reading)',
 };
 const mmi: PaperColumn = {
   key: 'mmi', label: 'MMI', dataset: 'mmi', classes: 6, protocol: '10-fold person-independent CV, sequence-level (mean score of 3 middle frames)', aggregation: 'fold-mean',
@@ -45,12 +45,12 @@ export const IDFERM_TABLES: PaperTable[] = [
       ...[0, 0.001, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.05].map((w1) => (
         { paperRow: `w1 = ${w1}`, ours: { method: 'hng', variant: `w1=${w1}` } })),
       { paperRow: 'w1 = 0', ours: { method: 'hng', variant: 'no-id' } },
-      { paperRow: 'w1 = 0.03', ours: { method: 'hng', variant: 'full' }, note: 'the spec\'s default w1 (A3)' },
+      { paperRow: 'w1 = 0.03', ours: { method: 'hng', variant: 'full' }, note: 'our default w1 (the index mapping of the weights in §5.3)' },
     ],
-    source: 'spec idferm.md §6 Table 1; paper §5.4, Table 1',
+    source: 'paper §5.4, Table 1',
     notes: [
-      'The paper calls the weight λ; the spec names it w1 (the identity-loss weight, A3).',
-      'The threshold mixes a VGG-Face embedding with FaceNet\'s 1.242 (spec A29): compare the shape of the curve (a fall, then a plateau), not raw percentages.',
+      'The paper calls the weight λ; we name it w1 (the identity-loss weight of Algorithm 1).',
+      'The threshold mixes a VGG-Face embedding with FaceNet\'s 1.242 (§5.4): compare the shape of the curve (a fall, then a plateau), not raw percentages.',
       'The text (Fig. 10) says about 2 % fail without the identity loss and none with it, while the table floors at 0.1 %.',
     ],
   }),
@@ -71,7 +71,7 @@ export const IDFERM_TABLES: PaperTable[] = [
       { paperRow: 'IDFERM', ours: { method: 'idferm', variant: 'idferm' }, columns: ['ckplus7', 'mmi', 'oulu'] },
       { paperRow: 'IDFERM', ours: { method: 'idferm', variant: 'idferm-8class' }, columns: ['ckplus8'] },
     ],
-    source: 'spec idferm.md §6 Table 2; paper §5.5, Table 2',
+    source: 'paper §5.5, Table 2',
     notes: [
       'Times converted to minutes; the printed form is kept. "?" in the paper = not reported (null).',
       'The HNG\'s own training (about 6 h, once for all datasets) is not included.',
@@ -102,7 +102,7 @@ export const IDFERM_TABLES: PaperTable[] = [
       { paperRow: 'Data Augmentation', ours: { method: 'idferm', variant: 'data-aug' } },
       { paperRow: 'IDFERM', ours: { method: 'idferm', variant: 'idferm' } },
     ],
-    source: 'spec idferm.md §6 Table 3; paper §5.5, Table 3',
+    source: 'paper §5.5, Table 3',
     notes: [
       `[6] and [7] are ${AUTHORS}.`,
       'These values are the "with Multi-PIE pre-training" column of Table 5.',
@@ -120,7 +120,7 @@ export const IDFERM_TABLES: PaperTable[] = [
       { method: 'IDFERM', role: 'proposed', cells: [97.76] },
     ],
     ours: [{ paperRow: 'IDFERM', ours: { method: 'idferm', variant: 'idferm-8class' } }],
-    source: 'spec idferm.md §6 Table 4; paper §5.5, Table 4',
+    source: 'paper §5.5, Table 4',
     notes: ['Neutral-class accuracy is about 99 % (Fig. 13b; fact idferm.fig13.neutral-accuracy).'],
   }),
   defineTable({
@@ -139,10 +139,10 @@ export const IDFERM_TABLES: PaperTable[] = [
       { paperRow: 'IDFERM, no pre-training', ours: { method: 'idferm', variant: 'idferm' } },
       { paperRow: 'IDFERM, pre-training', ours: { method: 'idferm', variant: 'idferm-pretrained' } },
     ],
-    source: 'spec idferm.md §6 Table 5; paper §5.5, Table 5',
+    source: 'paper §5.5, Table 5',
     notes: [
       'The paper prints datasets as rows and the four method/pre-training cases as columns; stored transposed.',
-      'The caption says "on CK+", but the table also has an MMI row (spec A28); both are stored.',
+      'The caption says "on CK+", but the table also has an MMI row; both are stored.',
       'Our pre-training stage (method idferm-pretrain) trains the RML network on the face database the generator learns from (Multi-PIE in the paper profile, the synthetic face-db otherwise), both 2B(N+M) and IDFERM fine-tuning from the same stage.',
     ],
   }),
@@ -158,7 +158,7 @@ export const IDFERM_TABLES: PaperTable[] = [
       { method: 'IDFERM', role: 'proposed', cells: [88.25] },
     ],
     ours: [{ paperRow: 'IDFERM', ours: { method: 'idferm', variant: 'idferm' } }],
-    source: 'spec idferm.md §6 Table 6; paper §5.5, Table 6',
+    source: 'paper §5.5, Table 6',
     notes: [],
   }),
   defineTable({
@@ -166,7 +166,7 @@ export const IDFERM_TABLES: PaperTable[] = [
     title: 'distance comparisons per training batch of K queries, by loss',
     metric: 'comparisons-per-batch',
     columns: [{ key: 'k12', label: 'at K = 12, N = M = 5', dataset: 'mmi', protocol: 'one training batch of K queries', aggregation: 'not-applicable',
-      note: 'K = 12 is the paper\'s fine-tuning batch on a 6-class set (2 images per class, §5.3), N = M = 5 its MMI setting (§5.5); the counts are the spec\'s evaluation of the printed formulas there [R]' }],
+      note: 'K = 12 is the paper\'s fine-tuning batch on a 6-class set (2 images per class, §5.3), N = M = 5 its MMI setting (§5.5); the counts are our evaluation of the printed formulas there' }],
     rows: [
       { method: 'triplet / (N+1)-tuplet', formula: 'O(K^3)', role: 'competitor', cells: [1728],
         notes: ['K^3: every triplet that could be formed from K samples; a class-balanced batch-all sampler gives only K(K-2) = 120'] },
@@ -180,7 +180,7 @@ export const IDFERM_TABLES: PaperTable[] = [
       { paperRow: '(N+M)-tuplet clusters', ours: { method: 'idferm', variant: '2bnm' } },
       { paperRow: 'RML (IDFERM)', ours: { method: 'idferm', variant: 'idferm' } },
     ],
-    source: 'spec idferm.md §2.7; paper §4 (end of the RML section) and §5.5',
+    source: 'paper §4 (end of the RML section) and §5.5',
     notes: ['The paper prints no table here, only the formulas; the O(·) rows are orders of growth, not exact counts.'],
   }),
   defineTable({
@@ -195,7 +195,7 @@ export const IDFERM_TABLES: PaperTable[] = [
       { paperRow: 'with identity loss', ours: { method: 'hng', variant: 'full' } },
       { paperRow: 'without identity loss', ours: { method: 'hng', variant: 'no-id' } },
     ],
-    source: 'spec idferm.md §6 "Other numbers"; paper §5.4 and Fig. 10 caption',
+    source: 'paper §5.4 and Fig. 10 caption',
     notes: ['Stated in the text; the histogram itself is not available as numbers. Table 1 gives 2.13 % at w1 = 0 and a 0.1 % floor.'],
   }),
 ];

@@ -1,7 +1,8 @@
 /**
  * SPNDL's reported numbers (Wu et al., arXiv 2303.11840): Tables 1–4, the
  * loss levels the text gives for Fig. 6, and the numbers its text extraction
- * lost. Source: specs/spndl.md §0 and §6, checked against papers/spndl.txt §4.
+ * lost. Source: the paper's §4 and Tables 1–4; lost values are restored from
+ * its own tables or from GNDL, the same authors' paper.
  * @see notebooks/02-spndl.ipynb
  */
 import { defineTable, PaperColumn, PaperFact, PaperTable } from './types';
@@ -9,7 +10,7 @@ import { defineTable, PaperColumn, PaperFact, PaperTable } from './types';
 const CV = '10-fold subject-independent CV';
 const ckplus: PaperColumn = {
   key: 'ckplus', label: 'CK+', dataset: 'ckplus', classes: 7, protocol: CV, aggregation: 'pooled',
-  note: 'the paper says "averaged over 10 folds"; every CK+ value equals k/981 to two decimals, i.e. pooled accuracy (spec §4.2)',
+  note: 'the paper says "averaged over 10 folds"; every CK+ value equals k/981 to two decimals, i.e. pooled accuracy (Tables 1 and 4)',
 };
 const oulu: PaperColumn = {
   key: 'oulu', label: 'Oulu-CASIA', dataset: 'oulu', classes: 6, protocol: CV, aggregation: 'pooled',
@@ -21,8 +22,8 @@ const rafdb: PaperColumn = {
 
 const COMMON_NOTES = [
   'Competitor rows are quoted from their own papers, under their own protocols.',
-  'Learning rate, Adam betas and image size were lost in the text extraction; the spec restores them from GNDL (spec §0, A1–A2).',
-  'Which epoch was reported (final or best on test) is not stated (spec A9).',
+  'Learning rate, Adam betas and image size were lost in the text extraction (§4.2); we restore them from GNDL, the same authors\' paper, whose §4.2 prints the same sentence with the numbers.',
+  'Which epoch was reported (final or best on test) is not stated (§4.2).',
 ];
 
 export const SPNDL_TABLES: PaperTable[] = [
@@ -48,8 +49,8 @@ export const SPNDL_TABLES: PaperTable[] = [
       { paperRow: 'SPNDL', ours: { method: 'spndl', variant: 'spndl' } },
       { paperRow: 'DDL', ours: { method: 'ddl', variant: 'ddl-gar-id-il' }, note: "DDL's CK+ number is its best variant on CK+ (DDL Table 2)" },
     ],
-    source: 'spec spndl.md §6 Table 1; paper §4.3, Table 1',
-    notes: [...COMMON_NOTES, 'The CK+ value of SPNDL (w/o neutral image), lost in the text of §4.3, is the Table 1 value (spec §0).'],
+    source: 'paper §4.3, Table 1',
+    notes: [...COMMON_NOTES, 'The CK+ value of SPNDL (w/o neutral image), lost in the text of §4.3, is the Table 1 value.'],
   }),
   defineTable({
     id: 'spndl.table2', paper: 'spndl', kind: 'table', label: 'Table 2',
@@ -72,7 +73,7 @@ export const SPNDL_TABLES: PaperTable[] = [
       { paperRow: 'SPNDL', ours: { method: 'spndl', variant: 'spndl' } },
       { paperRow: 'DDL', ours: { method: 'ddl', variant: 'ddl-gar-id' }, note: "DDL's Oulu-CASIA number is its best variant there (DDL Table 2)" },
     ],
-    source: 'spec spndl.md §6 Table 2; paper §4.3, Table 2',
+    source: 'paper §4.3, Table 2',
     notes: [...COMMON_NOTES, 'Oulu-CASIA: VIS camera, strong illumination, 480 sequences, 1,440 pairs.'],
   }),
   defineTable({
@@ -95,12 +96,12 @@ export const SPNDL_TABLES: PaperTable[] = [
       { paperRow: 'SPNDL (w/o neutral image)', ours: { method: 'spndl', variant: 'spndl-won' } },
       { paperRow: 'DDL', ours: { method: 'ddl', variant: 'ddl-gar-id-il-p' }, note: "DDL's RAF-DB number is its all-factor variant (DDL Table 2)" },
     ],
-    source: 'spec spndl.md §6 Table 3; paper §4.3, Table 3',
+    source: 'paper §4.3, Table 3',
     notes: [
       ...COMMON_NOTES,
       'No paired SPNDL row: RAF-DB has no neutral reference.',
-      'The RAF-DB value of SPNDL (w/o neutral image), lost in the text of §4.3, is the Table 3 value (spec §0).',
-      'The baseline initialisation on RAF-DB (ImageNet or MS-Celeb-1M) is not stated (spec A3).',
+      'The RAF-DB value of SPNDL (w/o neutral image), lost in the text of §4.3, is the Table 3 value.',
+      'The baseline initialisation on RAF-DB (ImageNet or MS-Celeb-1M) is not stated (§3.2, §4.2).',
     ],
   }),
   defineTable({
@@ -124,11 +125,11 @@ export const SPNDL_TABLES: PaperTable[] = [
       { paperRow: 'NDF', ours: { method: 'spndl', variant: 'ndf' } },
       { paperRow: 'SPNDL', ours: { method: 'spndl', variant: 'spndl' } },
     ],
-    source: 'spec spndl.md §6 Table 4; paper §4.4, Table 4',
+    source: 'paper §4.4, Table 4',
     notes: [
       ...COMMON_NOTES,
-      'The paper prints the rows as ✗/✓ flags for NDFs and SPL; the row names are ours (spec §6).',
-      'The counts are derived in the spec from the printed percentages; the paper prints only percentages.',
+      'The paper prints the rows as ✗/✓ flags for NDFs and SPL; the row names are ours.',
+      'The counts are our derivation from the printed percentages; the paper prints only percentages.',
     ],
   }),
   defineTable({
@@ -144,7 +145,7 @@ export const SPNDL_TABLES: PaperTable[] = [
       { paperRow: 'with SPL', ours: { method: 'spndl', variant: 'spndl-won' } },
       { paperRow: 'without SPL', ours: { method: 'spndl', variant: 'won-nospl' } },
     ],
-    source: 'spec spndl.md §7 Fig. 6; paper §4.4',
+    source: 'paper §4.4, Fig. 6',
     notes: [
       'Only the two end levels are stated; the curves themselves are not available as numbers.',
       'With SPL the loss jumps at each new pace and all samples are in from epoch 150 (see fact spndl.fig6.all-samples-epoch).',
@@ -155,11 +156,11 @@ export const SPNDL_TABLES: PaperTable[] = [
 export const SPNDL_FACTS: PaperFact[] = [
   { id: 'spndl.fig6.all-samples-epoch', paper: 'spndl', source: 'paper §4.4 (Fig. 6)', quantity: 'epoch from which SPL trains on all samples (RAF-DB)', value: 150, unit: 'epoch', approx: false },
   { id: 'spndl.text.pace1-share', paper: 'spndl', source: 'paper §4.4', quantity: 'share of each class selected at pace 1', value: null, unit: '%', approx: false,
-    note: 'lost in the text extraction; the spec assumes 50 % [R] (spec §3.2, A6)' },
+    note: 'lost in the text extraction; we assume 50 % (our choice, the first step of a linear 0.5 → 1 schedule)' },
   { id: 'spndl.text.fig7-excluded-pace2', paper: 'spndl', source: 'paper §4.5 (Fig. 7)', quantity: 'samples of each class excluded at pace 2', value: null, unit: 'samples', approx: false,
-    note: 'lost in the text extraction; the spec default schedule would give 40 %' },
+    note: 'lost in the text extraction; our default schedule would give 40 %' },
   { id: 'spndl.text.fig7-excluded-pace5', paper: 'spndl', source: 'paper §4.5 (Fig. 7)', quantity: 'samples of each class excluded at pace 5', value: null, unit: 'samples', approx: false,
-    note: 'lost in the text extraction; the spec default schedule would give 10 %' },
+    note: 'lost in the text extraction; our default schedule would give 10 %' },
   { id: 'spndl.text.ckplus-floor', paper: 'spndl', source: 'paper §4.3', quantity: 'accuracy most methods exceed on CK+', value: null, unit: '%', approx: false,
     note: "lost in the text extraction; Table 1's image-based rows are all ≥ 97.30" },
 ];

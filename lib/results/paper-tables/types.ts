@@ -94,8 +94,8 @@ export interface PaperRow {
   /** column key -> approximate reading (text says "about") */
   approx?: string[];
   /**
-   * Correct/total counts the value equals to two decimals. Derived in the
-   * spec (not printed by the paper); they pin down pooled accuracies.
+   * Correct/total counts the value equals to two decimals. Derived by us
+   * (not printed by the paper); they pin down pooled accuracies.
    */
   counts?: Record<string, { correct: number; total: number }>;
   /** formula printed by the paper, for count tables */
@@ -127,7 +127,7 @@ export interface PaperTable {
   columns: PaperColumn[];
   rows: PaperRow[];
   ours: OursLink[];
-  /** where the numbers come from: spec section and paper section */
+  /** where the numbers come from: the paper's section, table or figure */
   source: string;
   notes: string[];
 }
