@@ -37,21 +37,17 @@ import { buildHng, disposeHng, generate, Hng, hngStep, HngWeights, PAPER_WEIGHTS
 import { buildIdNet, faceApiIdentityNet, IdentityNet, identityNetFromModel, loadIdentityNetFile, trainIdNet } from '../models/idferm/identity-net';
 import { yieldForGpu } from '../backend/gpu-yield';
 
-/**
- * HNG variants (the paper's ablations of Sec. 5.4 and our own): name -> changes to the weights and switches. 'w1=<v>' is the Table 1 sweep.
- * The descriptions are hashed into the stage folders, so their old tags stay: E7–E9 = the three objectives of
- * Algorithm 1, A3 = the mapping of the weights listed in §5.3, A4 = what the identity loss of §3.4 compares with.
- */
+/** HNG variants (the paper's ablations of Sec. 5.4 and our own): name -> changes to the weights and switches. 'w1=<v>' is the Table 1 sweep. */
 export const HNG_VARIANTS: Record<string, { description: string; weights?: Partial<HngWeights>; idRef?: 'input' | 'target'; symSpace?: 'laplacian' | 'pixel'; mapping?: 'index' | 'positional' }> = {
-  full: { description: 'all five losses, w1 = 0.03 (E7–E9)' },
+  full: { description: 'all five losses of Algorithm 1, w1 = 0.03' },
   'no-id': { description: 'no identity loss (w1 = 0; Fig. 9/10 "without L_id")', weights: { id: 0 } },
   'ae-only': { description: 'auto-encoder with the pixel loss only, no discriminator (Fig. 9 "AE")', weights: { feat: 0, id: 0, pixel: 1, sym: 0, adv: 0 } },
   'no-feat': { description: 'no perceptual loss (the paper says the GAN collapses)', weights: { feat: 0 } },
   'no-sym': { description: 'no symmetry loss', weights: { sym: 0 } },
   'no-gan': { description: 'no adversarial loss (w4 = 0)', weights: { adv: 0 } },
   'sym-pixel': { description: 'symmetry loss in pixel space instead of Laplacian space', symSpace: 'pixel' },
-  'id-target': { description: 'identity loss against the target y instead of the input x (A4)', idRef: 'target' },
-  positional: { description: 'the positional mapping of the printed weights (A3)', mapping: 'positional' },
+  'id-target': { description: 'identity loss against the target y instead of the input x (the other reading of Sec. 3.4)', idRef: 'target' },
+  positional: { description: 'the other reading of the weights Sec. 5.3 lists: mapped to the losses in the printed order', mapping: 'positional' },
 };
 
 /**
@@ -97,7 +93,13 @@ const stageDir = (name: string, settings: object, root = RESULTS_DIR) =>
 
 /** The folder of a stage variant (its weights.ckpt is written last, after its identity networks). */
 const variantDir = (config: Config, variant: string, root = RESULTS_DIR) =>
-  stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...hngSettings(config), variant, v: hngVariantSettings(variant, config.idfermHngPixelWeight) }, root);
+  stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...hngSettings(config), variant, v: hngBehaviour(variant, config.idfermHngPixelWeight) }, root);
+
+/** What a variant changes in training, without its description (rewording one must not orphan its stored stages). */
+function hngBehaviour(variant: string, pixelWeight: number) {
+  const { description: _wording, ...behaviour } = hngVariantSettings(variant, pixelWeight);
+  return behaviour;
+}
 
 /** Whether the HNG variant of this configuration is stored (reads nothing but the folder; trains nothing). */
 export function hngStageStored(config: Config, variant = 'full', resultsDir = RESULTS_DIR): boolean {
