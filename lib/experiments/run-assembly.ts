@@ -38,7 +38,8 @@ export const foldCheckpointFile = (dir: string, fold: number) => path.join(dir, 
 export function beginRun(dir: string, config: RunConfig, set: FerSet, foldOf: number[]): void {
   fs.mkdirSync(path.join(dir, RUN_FILES.work), { recursive: true });
   writeFileAtomic(path.join(dir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
-  writeCsv(path.join(dir, RUN_FILES.folds), foldOf.map((fold, sample) => ({ sample, subject: set.subjects[sample], fold })));
+  const folds = foldOf.map((fold, sample) => ({ sample, subject: set.subjects[sample], fold }));
+  writeCsv(path.join(dir, RUN_FILES.folds), folds);
 }
 
 /** Stores one trained fold (atomically): what assembleRun reads. */
@@ -74,19 +75,21 @@ export function runFolds(dir: string): { fold: number; train: number; test: numb
 export function assembleRun(dir: string): boolean {
   const config = JSON.parse(fs.readFileSync(path.join(dir, RUN_FILES.config), 'utf8')) as RunConfig;
   const runId = runIdFor(config);
-  if (runId !== path.basename(dir)) throw new Error(`${dir}/${RUN_FILES.config} belongs to run ${runId}, not to this folder`);
+  if (runId !== path.basename(dir)) throw new Error(`${dir}/${RUN_FILES.config} belongs to run ${runId}, not this folder`);
   const folds = runFolds(dir);
   const results = folds.map((f) => readFoldResult(dir, f.fold));
   if (results.some((r) => r === null)) return false;
   const done = results as StoredFold[];
-  const rows: Row[] = done.flatMap((r) => r.rows.map((row) => ({ run: runId, method: config.method, variant: config.variant, seed: config.seed, ...row })));
+  const { method, variant, seed } = config;
+  const rows: Row[] = done.flatMap((r) => r.rows.map((row) => ({ run: runId, method, variant, seed, ...row })));
   writeCsv(path.join(dir, RUN_FILES.predictions), done.flatMap((r) => r.predictions.map((p) => ({ ...p }))));
   if (config.spl) writeCsv(path.join(dir, RUN_FILES.spl), done.flatMap((r) => paceRows(r.spl, { fold: r.fold })));
   const data = config.data;
   writeFileAtomic(path.join(dir, RUN_FILES.meta), JSON.stringify({
     runId,
     backend: [...new Set(done.map((r) => r.backend ?? 'unknown'))].sort().join(', '),
-    dataset: data ? { name: data.name, samples: data.samples, size: data.size, channels: data.channels, classes: data.classes } : null,
+    dataset: data
+      ? { name: data.name, samples: data.samples, size: data.size, channels: data.channels, classes: data.classes } : null,
     folds,
     // from the fold files, so that every assembly writes the same bytes: the last fold's end, the folds' own time summed
     finished: done.map((r) => r.finished ?? '').sort().pop() || null,

@@ -237,10 +237,12 @@ export async function trainRunFold(opts: Omit<RunOptions, 'force' | 'progress'>,
   const splits = foldSplits(foldOf);
   const split = splits.find((s) => s.fold === fold);
   if (!split) throw new Error(`run ${runId} has no fold ${fold} (its folds: ${splits.map((s) => s.fold).join(', ')})`);
+  const landed = readFoldResult(dir, fold) !== null;
+  // before anything is written: a missing stage fails the task with the folder as it was
+  const prepared = landed ? undefined : await prepareMethod(method, config, set, { ...opts, progress: null, stagesStored: true });
   beginRun(dir, config, set, foldOf);
   let outcome: FoldTaskResult['outcome'] = 'kept';
-  if (!readFoldResult(dir, fold)) {
-    const prepared = await prepareMethod(method, config, set, { ...opts, progress: null, stagesStored: true });
+  if (!landed) {
     const started = Date.now();
     const result = await trainFold({
       method, config, set, split, prepared, checkpointFile: foldCheckpointFile(dir, fold), snapshots: opts.snapshots?.(fold),

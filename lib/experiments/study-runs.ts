@@ -26,7 +26,8 @@ export const requestOrder = <T>(runs: readonly T[]): T[] => [...runs].reverse();
  * Trains (or reuses, or only looks up) a study's runs, all requested at once so that their folds share the
  * fold pool; one progress line, updated per epoch. Results in the listed order; null: not trained, not stored.
  */
-export async function runStudy(runs: StudyRun[], opts: { label?: string; log?: (line: string) => void } = {}): Promise<(RunResult | null)[]> {
+export async function runStudy(runs: StudyRun[],
+  opts: { label?: string; log?: (line: string) => void } = {}): Promise<(RunResult | null)[]> {
   const progress = progressLine();
   const prefix = opts.label ? `${opts.label} · ` : '';
   const results = await Promise.all(requestOrder(runs).map(async (r) => {
@@ -34,7 +35,8 @@ export async function runStudy(runs: StudyRun[], opts: { label?: string; log?: (
     return runOrFind({
       ...r.run, log: opts.log, progress: null,
       // one update per epoch, not per step: fast successive kernel display updates can fail in tslab (EBUSY)
-      onEpoch: (row) => progress.update(`${prefix}${r.name} · fold ${row.fold + 1} · epoch ${row.epoch}/${total} · test acc ${row.test_acc.toFixed(3)}`),
+      onEpoch: (row) => progress.update(`${prefix}${r.name} · fold ${row.fold + 1} · epoch ${row.epoch}/${total} · ` +
+        `test acc ${row.test_acc.toFixed(3)}`),
     }, r.train);
   }));
   const listed = requestOrder(results);
