@@ -204,7 +204,8 @@ export interface Comparison extends ComparisonPlan {
 }
 
 /** A comparison's runs: one per planned method, on the shared data and folds. */
-export const comparisonRuns = (plan: ComparisonPlan, train: boolean, opts: { resultsDir?: string; label?: string } = {}): StudyRun[] =>
+export const comparisonRuns = (plan: ComparisonPlan, train: boolean,
+  opts: { resultsDir?: string; label?: string } = {}): StudyRun[] =>
   plan.methods.map((p) => ({
     name: opts.label ? `${p.method} (${opts.label})` : p.method, train,
     run: { config: p.config, method: p.method, variant: p.variant, set: plan.set, foldOf: plan.foldOf, resultsDir: opts.resultsDir },
@@ -218,7 +219,8 @@ export async function runPlanned(plan: ComparisonPlan, opts: { resultsDir?: stri
 
 /** The main comparison's plan (runComparison trains it). */
 export const planMainComparison = (config: Config, opts: { resultsDir?: string; set?: FerSet } = {}): Promise<ComparisonPlan> =>
-  planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config), referencePoint(config), opts);
+  planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config),
+    referencePoint(config), opts);
 
 /** Notebook 06's runs: the main comparison's (in npm start) and, with config.study, the benchmark's. */
 export async function planComparisonStudy(config: Config, opts: { resultsDir?: string } = {}): Promise<StudyRun[]> {

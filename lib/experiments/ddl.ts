@@ -420,7 +420,9 @@ export const ddlMethod: Method = {
     }
     return { dfems, init: await prepareDdlInit(ctx) };
   },
-  stages: async (ctx) => [...dfemRequests(ctx.config).map(({ request }) => ({ kind: 'run' as const, request })), ...await ddlInitStages(ctx.config)],
+  stages: async (ctx) => [
+    ...dfemRequests(ctx.config).map(({ request }) => ({ kind: 'run' as const, request })), ...await ddlInitStages(ctx.config),
+  ],
   build: buildDdlModel,
 };
 
@@ -428,7 +430,9 @@ export const ddlMethod: Method = {
 function dfemRequests(config: RunConfig): { factors: Factor[]; request: DependencyRequest }[] {
   const o = config.options;
   return dfemGroups(parseFactors(String(o.factors), 'ddl option factors'), String(o.dfemMode)).map((factors) => {
-    const options: Record<string, OptionValue> = { factors: factors.join(','), expressionHead: Boolean(o.dfemExpressionHead), weightDecay: Number(o.weightDecay) };
+    const options: Record<string, OptionValue> = {
+      factors: factors.join(','), expressionHead: Boolean(o.dfemExpressionHead), weightDecay: Number(o.weightDecay),
+    };
     return { factors, request: { method: 'ddl-dfem', variant: 'default', options, ...dfemRunConfig(config) } };
   });
 }
@@ -452,7 +456,8 @@ export function planDdlStudy(cfg: Config, set: FerSet): StudyRun[] {
   const variants = cfg.ddlVariants.split(',').map((v) => v.trim()).filter(Boolean);
   const seeds = cfg.ddlSeeds.split(',').map(Number);
   return seeds.flatMap((seed) => variants.map((variant) => ({
-    name: seeds.length > 1 ? `${variant} (seed ${seed})` : variant, run: { config: { ...cfg, seed }, method: 'ddl', variant, set }, train: true,
+    name: seeds.length > 1 ? `${variant} (seed ${seed})` : variant,
+    run: { config: { ...cfg, seed }, method: 'ddl', variant, set }, train: true,
   })));
 }
 

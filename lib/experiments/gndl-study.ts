@@ -77,7 +77,8 @@ export interface GndlStudyOptions { variants?: string[]; resultsDir?: string; lo
 /** The study's runs, one per variant (gndlStudyVariants); the ones outside MAIN_VARIANTS train only with config.study. */
 export const planGndlStudy = (config: Config, set: FerSet, opts: GndlStudyOptions = {}): StudyRun[] =>
   (opts.variants ?? gndlStudyVariants(config)).map((variant) => ({
-    name: variant, run: { config, ...gndlRunOf(variant), set, resultsDir: opts.resultsDir }, train: config.study || MAIN_VARIANTS.includes(variant),
+    name: variant, run: { config, ...gndlRunOf(variant), set, resultsDir: opts.resultsDir },
+    train: config.study || MAIN_VARIANTS.includes(variant),
   }));
 
 /** Runs (or reuses) the study's runs (planGndlStudy), all at once: their folds share the fold pool. */

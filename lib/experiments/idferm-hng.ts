@@ -96,7 +96,8 @@ export const hngStageDir = (config: Config, variant: string, root = RESULTS_DIR)
   stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...hngSettings(config), variant, v: hngVariantSettings(variant, config.idfermHngPixelWeight) }, root);
 
 /** The HNG variants notebook 04 trains and shows (idfermHngVariants, 'full' first). */
-export const hngStudyVariants = (config: Config): string[] => config.idfermHngVariants.split(',').map((v) => v.trim()).filter(Boolean);
+export const hngStudyVariants = (config: Config): string[] =>
+  config.idfermHngVariants.split(',').map((v) => v.trim()).filter(Boolean);
 
 /** Whether the HNG variant of this configuration is stored (reads nothing but the folder; trains nothing). */
 export function hngStageStored(config: Config, variant = 'full', resultsDir = RESULTS_DIR): boolean {

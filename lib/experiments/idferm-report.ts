@@ -47,13 +47,15 @@ export function planIdfermStudy(config: Config, set: FerSet, set8: FerSet | null
     ...idfermSweepRuns(config).map((p) => ({ name: `${p.param} = ${p.value}`, variant: p.variant, options: p.options, data: set, main: false, point: p })),
   ].map((p) => {
     if (!p.data) throw new Error(`IDFERM variant '${p.variant}' needs the 8-class set (loadIdfermSet(config, { neutralClass: true }))`);
-    return { name: p.name, point: p.point, run: { config, method: 'idferm', variant: p.variant, options: p.options, set: p.data }, train: config.study || p.main };
+    const run = { config, method: 'idferm', variant: p.variant, options: p.options, set: p.data };
+    return { name: p.name, point: p.point, run, train: config.study || p.main };
   });
 }
 
 /** The 8-class set notebook 04 loads when a listed variant needs it (idfermVariants), else null. */
 export const idfermStudySet8 = async (config: Config): Promise<FerSet | null> =>
-  (config.idfermVariants.split(',').map((v) => v.trim()).some(usesNeutralClass) ? loadIdfermSet(config, { neutralClass: true }) : null);
+  (config.idfermVariants.split(',').map((v) => v.trim()).some(usesNeutralClass)
+    ? loadIdfermSet(config, { neutralClass: true }) : null);
 
 /** Runs (or reuses) notebook 04's runs (planIdfermStudy), all at once: their folds share the fold pool. */
 export async function runIdfermStudy(config: Config, set: FerSet, set8: FerSet | null): Promise<IdfermStudy> {

@@ -184,7 +184,8 @@ const GENERATED_REFERENCES: readonly Reference[] = ['generated', 'otherIdentity'
  * Each sample's reference of the given kind. With `stored` the HNG stage must be stored already (a plan's
  * task): an error names it instead of training it.
  */
-export async function buildReferences(config: Config, set: FerSet, reference: Reference, hngVariant: string, opts: { stored?: boolean } = {}): Promise<IdfermPrepared> {
+export async function buildReferences(config: Config, set: FerSet, reference: Reference, hngVariant: string,
+  opts: { stored?: boolean } = {}): Promise<IdfermPrepared> {
   const subjects = set.subjects;
   if (reference === 'none') return { refs: null, subjects, identityNet: null, hngDir: null };
   if (reference === 'mined') {
@@ -194,7 +195,10 @@ export async function buildReferences(config: Config, set: FerSet, reference: Re
   if (reference === 'oracle') return { refs: await frontalImages(set), subjects, identityNet: null, hngDir: null };
   if (reference === 'selfBlur') return { refs: blurred(set), subjects, identityNet: null, hngDir: null };
   const stage = opts.stored ? await hngStage(config, hngVariant, { train: false }) : await hngStage(config, hngVariant);
-  if (!stage) throw new Error(`HNG stage '${hngVariant}' is not stored (${hngStageDir(config, hngVariant)}): a plan's tasks never train it; its stage job does (did it fail?)`);
+  if (!stage) {
+    throw new Error(`HNG stage '${hngVariant}' is not stored (${hngStageDir(config, hngVariant)}): a plan's tasks never ` +
+      'train it; its stage job does (did it fail?)');
+  }
   try {
     let refs = generateReferences(stage, set);
     if (reference === 'otherIdentity') {
@@ -343,7 +347,8 @@ const opt = (doc: string, def: OptionValue, oneOf?: readonly OptionValue[]) => (
 /** The configuration prepare hands to the HNG stage and the data loaders. */
 const prepareConfig = (c: RunConfig) => ({ ...c, force: false }) as unknown as Config;
 /** The reference a variant's options ask for ('none' when its loss uses none). */
-const referenceOf = (o: Record<string, OptionValue>): Reference => (o.loss === 'rml' || o.dataAug === true ? o.reference as Reference : 'none');
+const referenceOf = (o: Record<string, OptionValue>): Reference =>
+  (o.loss === 'rml' || o.dataAug === true ? o.reference as Reference : 'none');
 
 /** The pretraining-stage run (Table 5) a fine-tuning run starts from; null without option pretrain. */
 async function pretrainRequest(c: RunConfig): Promise<DependencyRequest | null> {
@@ -410,7 +415,8 @@ export const idfermMethod: Method = {
     const o = ctx.config.options;
     const pretrain = await pretrainRequest(ctx.config);
     return [
-      ...(GENERATED_REFERENCES.includes(referenceOf(o)) ? [{ kind: 'hng' as const, config: prepareConfig(ctx.config), variant: String(o.hngVariant) }] : []),
+      ...(GENERATED_REFERENCES.includes(referenceOf(o))
+        ? [{ kind: 'hng' as const, config: prepareConfig(ctx.config), variant: String(o.hngVariant) }] : []),
       ...(pretrain ? [{ kind: 'run' as const, request: pretrain }] : []),
     ];
   },

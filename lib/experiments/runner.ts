@@ -121,7 +121,8 @@ export async function prepareMethod(method: Method, config: RunConfig, set: FerS
         const stored = await findStoredRun(stage);
         if (!stored) {
           const { dir } = planRun({ ...stage, set: await loadSet(stage) });
-          throw new Error(`run ${config.method}/${config.variant} needs the stage ${path.basename(dir)}, which is not stored (${dir}): ` +
+          throw new Error(`run ${config.method}/${config.variant} needs the stage ${path.basename(dir)}, which is not ` +
+            `stored (${dir}): ` +
             `a plan's tasks never train stages; its stage jobs do (did one fail, or does ${method.name}'s stages() not list it?)`);
         }
         return { runDir: stored.dir, runId: stored.runId };
