@@ -77,7 +77,7 @@ const data = { size: 16, channels: 1 as const, classes: set.classes, hasNeutral:
 const deps: { method: string; cached: boolean; dir: string }[] = [];
 function prepareCtx(config: Config, method = ddlMethod, variant = 'baseline', resultsDir = tmp): PrepareContext {
   return {
-    config: resolveRunConfig(config, method, variant), data,
+    config: resolveRunConfig(config, method, variant), data, stagesStored: false,
     runDependency: async ({ method: m, variant: v, options, ...rest }) => {
       const r = await runExperiment({ config: { ...config, ...rest } as Config, method: m, variant: v, options, resultsDir, progress: null });
       deps.push({ method: m, cached: r.cached, dir: r.dir });

@@ -38,7 +38,7 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fer-idpre-'));
 function prepareContext(cfg: Config, method: string, variant: string | undefined, root: string): PrepareContext {
   const { config: rc } = planRun({ config: cfg, method, variant, set, resultsDir: root });
   return {
-    config: rc, data: dataInfo(set),
+    config: rc, data: dataInfo(set), stagesStored: false,
     runDependency: async ({ method: m, variant: v, options, ...rest }) => {
       const r = await runExperiment({ config: { ...cfg, ...rest } as Config, method: m, variant: v, options, resultsDir: root, progress: null });
       return { runDir: r.dir, runId: r.runId };

@@ -3,6 +3,8 @@
  *  [--seed S] [--folds K] [--epochs E] [--option name=value ...] [--force]`
  * Runs one experiment (every fold), or reuses its stored result, and prints
  * where the results went. `--list` shows the methods and their variants.
+ * `--plan NOTEBOOK --emit slurm|local`, `--task PLAN I` and `--status PLAN`
+ * run a notebook's runs as tasks (./experiment-plan.ts).
  * @see notebooks/02-spndl.ipynb
  */
 import { parseArgs } from 'util';
@@ -13,6 +15,7 @@ import { describeMethods, getMethod } from '../lib/experiments/methods';
 import { runExperiment } from '../lib/experiments/runner';
 import { frameRows, summarizeRuns } from '../lib/results/store';
 import { showTable } from '../lib/notebook/display';
+import { PLAN_USAGE, planCommand, rejectRunFlags, statusCommand, taskCommand } from './experiment-plan';
 
 const USAGE = `usage: npm run experiment -- --method M [options]
 
@@ -27,6 +30,10 @@ const USAGE = `usage: npm run experiment -- --method M [options]
   --force           recompute even if an identical run is stored
   --list            list methods and variants
   -h, --help        this help
+
+       npm run experiment -- --plan NOTEBOOK [--emit slurm|local] [--out DIR] [--workers N]
+
+${PLAN_USAGE}
 
 Other parameters come from lib/config.ts profiles and FER_* variables.`;
 
@@ -49,21 +56,39 @@ function parseOption(text: string, method: string): [string, OptionValue] {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv, strict: true, allowPositionals: false,
+  const { values, positionals } = parseArgs({
+    args: argv, strict: true, allowPositionals: true,
     options: {
       method: { type: 'string' }, variant: { type: 'string' }, dataset: { type: 'string' }, profile: { type: 'string' },
       seed: { type: 'string' }, folds: { type: 'string' }, epochs: { type: 'string' },
       option: { type: 'string', multiple: true }, force: { type: 'boolean' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      plan: { type: 'string' }, emit: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' },
+      task: { type: 'string' }, status: { type: 'string' },
     },
   });
   if (values.help) return console.log(USAGE);
-  if (values.list) return showTable(describeMethods(), { caption: 'methods and variants' });
-  if (!values.method) throw new Error(`--method is required\n\n${USAGE}`);
-  const method = getMethod(values.method);
   if (values.profile !== undefined && !(PROFILES as readonly string[]).includes(values.profile)) {
     throw new Error(`--profile '${values.profile}' is not a profile; use one of: ${PROFILES.join(', ')}`);
   }
+  if (values.task !== undefined) {
+    if (positionals.length !== 1) {
+      throw new Error(`--task takes a plan file and one task index, e.g. --task plan.json 3 (got ${positionals.length} index(es))`);
+    }
+    return taskCommand(values.task, positionals[0]);
+  }
+  if (positionals.length) throw new Error(`unexpected argument '${positionals[0]}'\n\n${USAGE}`);
+  if (values.status !== undefined) return statusCommand(values.status);
+  if (values.plan !== undefined) {
+    const { dataset, seed, folds, epochs, option, force, method: m, variant } = values;
+    rejectRunFlags({ method: m, variant, dataset, seed, folds, epochs, option, force });
+    return planCommand(values);
+  }
+  for (const flag of ['emit', 'out', 'workers'] as const) {
+    if (values[flag] !== undefined) throw new Error(`--${flag} goes with --plan`);
+  }
+  if (values.list) return showTable(describeMethods(), { caption: 'methods and variants' });
+  if (!values.method) throw new Error(`--method is required\n\n${USAGE}`);
+  const method = getMethod(values.method);
   for (const name of ['seed', 'folds', 'epochs'] as const) {
     const v = values[name];
     if (v !== undefined && !/^\d+$/.test(v)) throw new Error(`--${name} '${v}' must be a non-negative integer`);

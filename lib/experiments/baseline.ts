@@ -11,7 +11,7 @@ import { loadPretrainedWeights } from '../models/pretrained';
 import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
-import { initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
+import { backboneInitStages, initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
 import type { BuildContext, Method, MethodModel } from './method';
 import { optimizerSpecFromConfig } from './settings';
 
@@ -78,5 +78,6 @@ export const baselineMethod: Method = {
   defaultVariant: 'plain',
   inputs: () => ({ train: 'target', test: 'target' }),
   prepare: (ctx) => prepareBackboneInit(ctx), // called late: id-pretrain.ts imports this module
+  stages: (ctx) => backboneInitStages(ctx),
   build: buildBaseline,
 };

@@ -21,10 +21,10 @@
  */
 import type { Config } from '../config';
 import { loadDataset, synferOptionsFrom } from '../data/dataset';
-import { progressLine } from '../notebook/display';
 import { finalAccuracies, frameRows, pooledAccuracy, type Row, type StoredRun } from '../results/store';
 import { meanStd } from '../analysis/stats';
-import { type RunResult, runExperiment } from './runner';
+import type { RunResult } from './runner';
+import { runStudy, type StudyRun } from './study-runs';
 
 /** The three ways of drawing SynFER the calibration trains on (SynFER settings beside the profile's own). */
 export const CALIBRATION_DATA = {
@@ -64,22 +64,18 @@ export function calibrationConfig(config: Config, data: CalibrationData): Config
 
 export type Calibration = Record<CalibrationRun, RunResult>;
 
-/** Trains (or reuses) the four calibration runs; their folds share the fold pool. */
-export async function runCalibration(config: Config, opts: { resultsDir?: string } = {}): Promise<Calibration> {
-  const progress = progressLine();
-  // the oracle (paired, the costliest) first, so the fold pool does not end on it
-  const runs = await Promise.all([...CALIBRATION_RUNS].reverse().map(async ([name, data, method, variant]) => {
+/** The four calibration runs, each on its own data (all in npm start). */
+export const planCalibration = (config: Config, opts: { resultsDir?: string } = {}): Promise<StudyRun[]> =>
+  Promise.all(CALIBRATION_RUNS.map(async ([name, data, method, variant]) => {
     const c = calibrationConfig(config, data);
-    const set = await loadDataset(c);
-    const r = await runExperiment({
-      config: c, method, variant, set, resultsDir: opts.resultsDir, progress: null,
-      onEpoch: (row) => progress.update(`calibration · ${name} · fold ${row.fold + 1} · epoch ${row.epoch}/${c.epochs} · test acc ${row.test_acc.toFixed(3)}`),
-    });
-    return [name, r] as const;
+    return { name, run: { config: c, method, variant, set: await loadDataset(c), resultsDir: opts.resultsDir }, train: true };
   }));
-  const trained = runs.filter(([, r]) => !r.cached).length;
-  progress.done(`calibration: ${trained} run(s) trained, ${runs.length - trained} reused`);
-  return Object.fromEntries(runs) as Calibration;
+
+/** Trains (or reuses) the four calibration runs (planCalibration); their folds share the fold pool. */
+export async function runCalibration(config: Config, opts: { resultsDir?: string } = {}): Promise<Calibration> {
+  const planned = await planCalibration(config, opts);
+  const results = await runStudy(planned, { label: 'calibration' });
+  return Object.fromEntries(planned.map((p, i) => [p.name, results[i]!])) as Calibration;
 }
 
 const accuracies = (run: StoredRun) => finalAccuracies(run).map((a) => 100 * a.test_acc);

@@ -38,7 +38,8 @@ import { ddlConfig } from './ddl';
 import { gndlConfig } from './gndl-study';
 import { idfermConfig, queriesPerBatch } from './idferm';
 import { getMethod } from './methods';
-import { defaultFolds, extractFeatures, loadFoldModel, planRun, runExperiment } from './runner';
+import { defaultFolds, extractFeatures, loadFoldModel, planRun } from './runner';
+import { runStudy, type StudyRun } from './study-runs';
 import { parseNumberList } from './settings';
 import { spndlConfig } from './spndl-study';
 
@@ -202,24 +203,38 @@ export interface Comparison extends ComparisonPlan {
   runs: Record<string, StoredRun>;
 }
 
+/** A comparison's runs: one per planned method, on the shared data and folds. */
+export const comparisonRuns = (plan: ComparisonPlan, train: boolean,
+  opts: { resultsDir?: string; label?: string } = {}): StudyRun[] =>
+  plan.methods.map((p) => ({
+    name: opts.label ? `${p.method} (${opts.label})` : p.method, train,
+    run: { config: p.config, method: p.method, variant: p.variant, set: plan.set, foldOf: plan.foldOf, resultsDir: opts.resultsDir },
+  }));
+
 /** Runs (or reuses) every planned method on the shared folds, all at once: their folds share the fold pool. */
 export async function runPlanned(plan: ComparisonPlan, opts: { resultsDir?: string; log?: (line: string) => void; label?: string } = {}): Promise<Comparison> {
-  const progress = progressLine();
-  const prefix = opts.label ? `${opts.label} · ` : '';
-  const done = await Promise.all(plan.methods.map(async (p) => [p.method, await runExperiment({
-    config: p.config, method: p.method, variant: p.variant, set: plan.set, foldOf: plan.foldOf, resultsDir: opts.resultsDir, log: opts.log, progress: null,
-    // one update per epoch: fast successive display updates can fail in tslab
-    onEpoch: (row) => progress.update(`${prefix}${p.method} · fold ${row.fold + 1}/${plan.scale.folds} · epoch ${row.epoch}/${p.totalEpochs} · test acc ${row.test_acc.toFixed(3)}`),
-  })] as const));
-  const trained = done.filter(([, r]) => !r.cached).map(([m]) => m);
-  progress.done(`${prefix}${trained.length ? `trained ${trained.join(', ')}; ` : ''}${done.length - trained.length} stored run(s) reused`);
-  return { ...plan, runs: Object.fromEntries(done) };
+  const results = await runStudy(comparisonRuns(plan, true, { resultsDir: opts.resultsDir }), { label: opts.label, log: opts.log });
+  return { ...plan, runs: Object.fromEntries(plan.methods.map((p, i) => [p.method, results[i]!])) };
+}
+
+/** The main comparison's plan (runComparison trains it). */
+export const planMainComparison = (config: Config, opts: { resultsDir?: string; set?: FerSet } = {}): Promise<ComparisonPlan> =>
+  planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config),
+    referencePoint(config), opts);
+
+/** Notebook 06's runs: the main comparison's (in npm start) and, with config.study, the benchmark's. */
+export async function planComparisonStudy(config: Config, opts: { resultsDir?: string } = {}): Promise<StudyRun[]> {
+  const main = comparisonRuns(await planMainComparison(config, opts), true, opts);
+  const { plans } = await planBenchmark(config, opts);
+  const bench = [...plans.values()].flatMap((plan) => comparisonRuns(plan, config.study, {
+    ...opts, label: `confound ${plan.point.confound}, pose ${plan.point.pose}, light ${plan.point.light}`,
+  }));
+  return [...main, ...bench];
 }
 
 /** The main comparison: plans, runs (or reuses) and records it in the results index. */
 export async function runComparison(config: Config, opts: { resultsDir?: string; log?: (line: string) => void; set?: FerSet } = {}): Promise<Comparison> {
-  const plan = await planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config), referencePoint(config), opts);
-  const cmp = await runPlanned(plan, opts);
+  const cmp = await runPlanned(await planMainComparison(config, opts), opts);
   const root = opts.resultsDir ?? RESULTS_DIR;
   writeFileAtomic(comparisonIndexFile(config.profile, root), JSON.stringify({
     dataset: cmp.set.name, runs: cmp.methods.map((p) => ({ method: p.method, label: entry(p.method).label, runId: p.runId, dir: path.relative(root, p.dir) })),
@@ -684,7 +699,7 @@ export async function redrawComparisonFigures(config: Config, draw: (spec: impor
   const { accuracyByMethodSpec, factorCurvesSpec, leakageSpec } = await import('../figures/comparison');
   const out: ComparisonFigure[] = [];
   const missing = (figure: string, what: string, source: string, how = 'run notebook 06 first') => out.push({ figure, paperFigure: 'none (cross-paper comparison)', source, file: `missing: ${how} (${what})` });
-  const plan = await planComparison(config, parseMethods(config.comparisonMethods, 'comparisonMethods'), mainScale(config), referencePoint(config), opts);
+  const plan = await planMainComparison(config, opts);
   const source = plan.methods.map((p) => p.runId).join(', ');
   const incomplete = plan.methods.filter((p) => !isComplete(p.dir));
   if (incomplete.length) {

@@ -36,7 +36,7 @@ import { type LoadReport, readWeightsFile, writeWeightsFile } from '../models/pr
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
-import type { Method, PrepareContext, RunConfig } from './method';
+import type { DependencyRequest, Method, PrepareContext, RunConfig, StageRequest } from './method';
 
 /** How the DDL networks of a run start; what `prepare` hands to the builders. */
 export interface DdlInit {
@@ -172,10 +172,23 @@ export async function prepareDdlInit(ctx: PrepareContext): Promise<DdlInit> {
     if (!fs.existsSync(path.resolve(PROJECT_ROOT, c.pretrainedWeights))) throw new Error(`pretrainedWeights: file not found: ${c.pretrainedWeights}`);
     return { kind: 'file', weights: path.resolve(PROJECT_ROOT, c.pretrainedWeights) };
   }
-  if (c.ddlPretrain === 'scratch') return { kind: 'scratch', weights: null };
-  if (c.ddlPretrain !== 'stage0') throw new Error(`ddlPretrain='${c.ddlPretrain}' must be 'stage0' or 'scratch'`);
-  const { runDir, runId } = await ctx.runDependency({ method: 'ddl-pretrain', variant: 'default', ...pretrainRunConfig(c, await ensurePretrainData(c)) });
+  const stage0 = await stage0Request(c);
+  if (!stage0) return { kind: 'scratch', weights: null };
+  const { runDir, runId } = await ctx.runDependency(stage0);
   return { kind: 'stage0', weights: await exportStage0Weights(runDir), runId };
+}
+
+/** The stage-0 run a DDL configuration starts from; null when it starts from a user's file or from scratch. */
+export async function stage0Request(c: RunConfig): Promise<DependencyRequest | null> {
+  if (c.pretrainedWeights || c.ddlPretrain === 'scratch') return null;
+  if (c.ddlPretrain !== 'stage0') throw new Error(`ddlPretrain='${c.ddlPretrain}' must be 'stage0' or 'scratch'`);
+  return { method: 'ddl-pretrain', variant: 'default', ...pretrainRunConfig(c, await ensurePretrainData(c)) };
+}
+
+/** The stages of prepareDdlInit (as StageRequests): stage 0, or none. */
+export async function ddlInitStages(c: RunConfig): Promise<StageRequest[]> {
+  const stage0 = await stage0Request(c);
+  return stage0 ? [{ kind: 'run', request: stage0 }] : [];
 }
 
 /** Stage-0 method: the DDM with the plain head (the Baseline network) on the pretraining set's expressions. */

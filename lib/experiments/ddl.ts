@@ -30,9 +30,10 @@ import { loadCheckpoint } from '../train/checkpoint';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
-import type { BuildContext, Method, MethodModel, OptionValue, RunConfig } from './method';
+import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from './method';
 import type { RunResult } from './runner';
-import { loadDdlWeights, prepareDdlInit, startsPretrained, type DdlInit, type DdlLoadReport } from './ddl-pretrain';
+import type { StudyRun } from './study-runs';
+import { ddlInitStages, loadDdlWeights, prepareDdlInit, startsPretrained, type DdlInit, type DdlLoadReport } from './ddl-pretrain';
 import { optimizerSpecFromConfig } from './settings';
 
 const IN_THE_WILD = ['rafdb', 'sfew'];
@@ -206,6 +207,7 @@ export const ddlDfemMethod: Method = {
     const labels = dfemLabels(set, parseFactors(String(ctx.config.options.factors), 'ddl-dfem option factors'));
     return { ...labels, init: await prepareDdlInit(ctx) };
   },
+  stages: (ctx) => ddlInitStages(ctx.config),
   build: buildDfemModel,
 };
 
@@ -418,19 +420,30 @@ export const ddlMethod: Method = {
   defaultVariant: 'ddl-gar-id-il-p',
   inputs: () => ({ train: 'target', test: 'target' }),
   async prepare(ctx): Promise<DdlPrepared> {
-    const o = ctx.config.options;
-    const groups = dfemGroups(parseFactors(String(o.factors), 'ddl option factors'), String(o.dfemMode));
     const dfems = [];
-    for (const factors of groups) {
-      const options: Record<string, OptionValue> = { factors: factors.join(','), expressionHead: Boolean(o.dfemExpressionHead), weightDecay: Number(o.weightDecay) };
-      const { runDir } = await ctx.runDependency({ method: 'ddl-dfem', variant: 'default', options, ...dfemRunConfig(ctx.config) });
+    for (const { factors, request } of dfemRequests(ctx.config)) {
+      const { runDir } = await ctx.runDependency(request);
       await writeDfemHeads(runDir);
       dfems.push({ factors, runDir });
     }
     return { dfems, init: await prepareDdlInit(ctx) };
   },
+  stages: async (ctx) => [
+    ...dfemRequests(ctx.config).map(({ request }) => ({ kind: 'run' as const, request })), ...await ddlInitStages(ctx.config),
+  ],
   build: buildDdlModel,
 };
+
+/** The DFEM runs a DDL run's prepare fetches: one per factor group (none for the baselines). */
+function dfemRequests(config: RunConfig): { factors: Factor[]; request: DependencyRequest }[] {
+  const o = config.options;
+  return dfemGroups(parseFactors(String(o.factors), 'ddl option factors'), String(o.dfemMode)).map((factors) => {
+    const options: Record<string, OptionValue> = {
+      factors: factors.join(','), expressionHead: Boolean(o.dfemExpressionHead), weightDecay: Number(o.weightDecay),
+    };
+    return { factors, request: { method: 'ddl-dfem', variant: 'default', options, ...dfemRunConfig(config) } };
+  });
+}
 
 /** Head sizes of a stored DFEM run (dfem-heads.json beside it), so stage 2 can rebuild the network without the data. */
 async function writeDfemHeads(runDir: string): Promise<void> {
@@ -446,23 +459,20 @@ async function writeDfemHeads(runDir: string): Promise<void> {
   (await import('../data/manifest')).writeFileAtomic(file, JSON.stringify({ factors: p.factors, classes, names: p.classes }) + '\n');
 }
 
-/**
- * Notebook 05's runs: every variant of ddlVariants for every seed of ddlSeeds, all at once (their folds
- * share the fold pool), in that order.
- */
-export async function runDdlStudy(cfg: Config, set: FerSet): Promise<RunResult[]> {
-  const { runExperiment } = await import('./runner');
-  const { progressLine } = await import('../notebook/display');
+/** Notebook 05's runs: every variant of ddlVariants for every seed of ddlSeeds, in that order (all in npm start). */
+export function planDdlStudy(cfg: Config, set: FerSet): StudyRun[] {
   const variants = cfg.ddlVariants.split(',').map((v) => v.trim()).filter(Boolean);
   const seeds = cfg.ddlSeeds.split(',').map(Number);
-  const progress = progressLine();
-  // the costliest (last listed) first, so the fold pool does not end on one long run; results in the listed order
-  const runs = (await Promise.all(seeds.flatMap((seed) => variants.map((variant) => ({ seed, variant }))).reverse().map(({ seed, variant }) => runExperiment({
-    config: { ...cfg, seed }, method: 'ddl', variant, set, progress: null,
-    onEpoch: (row) => progress.update(`${variant} (seed ${seed}) · fold ${row.fold + 1} · epoch ${row.epoch}/${cfg.epochs} · test acc ${row.test_acc.toFixed(3)}`),
-  })))).reverse();
-  progress.done(`${runs.filter((r) => !r.cached).length} run(s) trained, ${runs.filter((r) => r.cached).length} reused`);
-  return runs;
+  return seeds.flatMap((seed) => variants.map((variant) => ({
+    name: seeds.length > 1 ? `${variant} (seed ${seed})` : variant,
+    run: { config: { ...cfg, seed }, method: 'ddl', variant, set }, train: true,
+  })));
+}
+
+/** Runs (or reuses) notebook 05's runs (planDdlStudy), all at once: their folds share the fold pool. */
+export async function runDdlStudy(cfg: Config, set: FerSet): Promise<RunResult[]> {
+  const { runStudy } = await import('./study-runs');
+  return (await runStudy(planDdlStudy(cfg, set))) as RunResult[];
 }
 
 /**
@@ -470,14 +480,12 @@ export async function runDdlStudy(cfg: Config, set: FerSet): Promise<RunResult[]
  * asks for), so the notebook shows those DFEMs and not every stored one.
  */
 export async function dfemRunDirsFor(config: Config, variant: string): Promise<string[]> {
-  const { planRun } = await import('./runner');
+  const { dependencyRunOptions, loadSet, planRun } = await import('./runner');
   const { resolveRunConfig } = await import('./settings');
-  const o = resolveRunConfig(config, ddlMethod, variant).options;
   const dirs: string[] = [];
-  for (const factors of dfemGroups(parseFactors(String(o.factors), 'ddl option factors'), String(o.dfemMode))) {
-    const dcfg = { ...config, ...dfemRunConfig(config) } as Config;
-    const options = { factors: factors.join(','), expressionHead: Boolean(o.dfemExpressionHead), weightDecay: Number(o.weightDecay) };
-    dirs.push(planRun({ config: dcfg, method: 'ddl-dfem', variant: 'default', options, set: await loadDataset(dcfg) }).dir);
+  for (const { request } of dfemRequests(resolveRunConfig(config, ddlMethod, variant))) {
+    const run = dependencyRunOptions(config, request);
+    dirs.push(planRun({ ...run, set: await loadSet(run) }).dir);
   }
   return dirs;
 }

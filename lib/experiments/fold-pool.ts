@@ -185,11 +185,16 @@ export function markFoldWorker(): void {
   inWorker = true;
 }
 
+/** The pool size `workers` asks for on wasm (0: one per core, at most 4); a plan run locally starts as many tasks. */
+export function workerCount(config: Pick<Config, 'workers'>): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return config.workers > 0 ? config.workers : Math.max(1, Math.min(cores, 4));
+}
+
 /** Folds trained at once, from `workers` (0: one per core on wasm, at most 4; 1: in this process). */
 export function foldWorkersFor(config: Pick<Config, 'workers'>): number {
   if (inWorker || tf.getBackend() !== 'wasm') return 1;
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return config.workers > 0 ? config.workers : Math.max(1, Math.min(cores, 4));
+  return workerCount(config);
 }
 
 /** The process's pool of that many workers, made on first use; null when folds train in this process. */

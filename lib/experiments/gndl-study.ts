@@ -21,8 +21,8 @@ import { disposeBatch, makeBatch } from '../train/batches';
 import { dataInfo, disposeModel } from '../train/trainer';
 import { gndlMethod, gndlVariantFor } from './gndl';
 import { getMethod } from './methods';
-import { progressLine } from '../notebook/display';
-import { extractFeatures, loadFoldModel, RunResult, runOrFind } from './runner';
+import { extractFeatures, loadFoldModel, RunResult } from './runner';
+import { runStudy, type StudyRun } from './study-runs';
 import type { MethodModel } from './method';
 import { parseNumberList, resolveRunConfig } from './settings';
 import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
@@ -72,18 +72,20 @@ export const describeStudyVariants = (config: Config): Row[] => gndlStudyVariant
   return { variant, run: `${run.method}/${run.variant}`, 'in npm start': MAIN_VARIANTS.includes(variant) || config.study, what: getMethod(run.method).variants[run.variant].description };
 });
 
-/** Runs (or reuses) the variants of the study, all at once (their folds share the fold pool). */
-export async function runGndlStudy(config: Config, set: FerSet, opts: { variants?: string[]; resultsDir?: string; log?: (line: string) => void } = {}): Promise<Record<string, RunResult>> {
-  const progress = progressLine();
-  const runs = (await Promise.all([...(opts.variants ?? gndlStudyVariants(config))].reverse().map(async (variant) => [variant, await runOrFind({
-    config, ...gndlRunOf(variant), set, resultsDir: opts.resultsDir, log: opts.log, progress: null,
-    onEpoch: (row) => progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${config.epochs} · test acc ${row.test_acc.toFixed(3)}`),
-  }, config.study || MAIN_VARIANTS.includes(variant))] as const))).reverse(); // costliest (last listed) first, listed order kept
-  const out = Object.fromEntries(runs.filter((r): r is [string, RunResult] => r[1] !== null));
-  const missing = runs.filter(([, r]) => r === null).map(([v]) => v);
-  progress.done(`${Object.values(out).filter((r) => !r.cached).length} run(s) trained, ${Object.values(out).filter((r) => r.cached).length} reused` +
-    (missing.length ? `; not stored: ${missing.join(', ')} (npm run study trains them)` : ''));
-  return out;
+export interface GndlStudyOptions { variants?: string[]; resultsDir?: string; log?: (line: string) => void }
+
+/** The study's runs, one per variant (gndlStudyVariants); the ones outside MAIN_VARIANTS train only with config.study. */
+export const planGndlStudy = (config: Config, set: FerSet, opts: GndlStudyOptions = {}): StudyRun[] =>
+  (opts.variants ?? gndlStudyVariants(config)).map((variant) => ({
+    name: variant, run: { config, ...gndlRunOf(variant), set, resultsDir: opts.resultsDir },
+    train: config.study || MAIN_VARIANTS.includes(variant),
+  }));
+
+/** Runs (or reuses) the study's runs (planGndlStudy), all at once: their folds share the fold pool. */
+export async function runGndlStudy(config: Config, set: FerSet, opts: GndlStudyOptions = {}): Promise<Record<string, RunResult>> {
+  const planned = planGndlStudy(config, set, opts);
+  const results = await runStudy(planned, { log: opts.log });
+  return Object.fromEntries(planned.flatMap((p, i) => (results[i] ? [[p.name, results[i]!] as const] : [])));
 }
 
 const pct = (xs: number[]) => `${(100 * mean(xs)).toFixed(1)} ± ${(100 * std(xs)).toFixed(1)}`;

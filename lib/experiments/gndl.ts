@@ -23,7 +23,7 @@ import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { backboneForRun, linearClassifier } from './baseline';
-import { prepareBackboneInit } from './id-pretrain';
+import { backboneInitStages, prepareBackboneInit } from './id-pretrain';
 import type { Batch, BuildContext, Method, MethodModel, OptionValue, VariantSpec } from './method';
 import { optimizerSpecFromConfig } from './settings';
 
@@ -194,5 +194,6 @@ export const gndlMethod: Method = {
     test: options.testSubtract === 'real' ? 'pair' : 'target',
   }),
   prepare: (ctx) => prepareBackboneInit(ctx), // backboneInit: the user's file, the identity pretraining or none
+  stages: (ctx) => backboneInitStages(ctx),
   build: buildGndl,
 };

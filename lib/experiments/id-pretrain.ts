@@ -39,7 +39,7 @@ import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
 import { baselineMethod } from './baseline';
-import type { BuildContext, DataInfo, Method, PrepareContext, RunConfig } from './method';
+import type { BuildContext, DataInfo, DependencyRequest, Method, PrepareContext, RunConfig, StageRequest } from './method';
 
 /** How a run's backbones start; what `prepare` hands to the builders. */
 export interface BackboneInit {
@@ -135,10 +135,15 @@ export async function exportBackboneWeights(runDir: string): Promise<string> {
   return file;
 }
 
+/** The id-pretrain run a run's backbone shape starts from (generating its identity database when missing). */
+export async function idPretrainRequest(config: RunConfig, shape: ImageShape): Promise<DependencyRequest> {
+  const manifest = await ensureIdentityDatabase(config, shape);
+  return { method: 'id-pretrain', variant: 'default', ...idPretrainRunConfig(config, shape, manifest) };
+}
+
 /** Trains (or reuses) the identity pretraining for a run's backbone shape; returns its exported weights. */
 export async function ensureIdPretrain(ctx: PrepareContext): Promise<BackboneInit> {
-  const manifest = await ensureIdentityDatabase(ctx.config, ctx.data);
-  const { runDir, runId } = await ctx.runDependency({ method: 'id-pretrain', variant: 'default', ...idPretrainRunConfig(ctx.config, ctx.data, manifest) });
+  const { runDir, runId } = await ctx.runDependency(await idPretrainRequest(ctx.config, ctx.data));
   return { kind: 'id-pre', weights: await exportBackboneWeights(runDir), runId };
 }
 
@@ -151,6 +156,12 @@ export async function prepareBackboneInit(ctx: PrepareContext): Promise<{ backbo
   if (ctx.config.backboneInit === 'id-pre') return { backboneInit: await ensureIdPretrain(ctx) };
   const file = ctx.config.pretrainedWeights;
   return { backboneInit: file ? { kind: 'file', weights: file } : { kind: 'scratch', weights: null } };
+}
+
+/** The stages of prepareBackboneInit: the identity pretraining with backboneInit='id-pre', else none. */
+export async function backboneInitStages(ctx: Pick<PrepareContext, 'config' | 'data'>): Promise<StageRequest[]> {
+  checkBackboneInit(ctx.config);
+  return ctx.config.backboneInit === 'id-pre' ? [{ kind: 'run', request: await idPretrainRequest(ctx.config, ctx.data) }] : [];
 }
 
 function checkBackboneInit(config: RunConfig): void {

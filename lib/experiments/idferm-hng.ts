@@ -92,7 +92,7 @@ const stageDir = (name: string, settings: object, root = RESULTS_DIR) =>
   path.join(root, 'hng', `${name}-${createHash('sha256').update(canonicalJson(settings)).digest('hex').slice(0, 10)}`);
 
 /** The folder of a stage variant (its weights.ckpt is written last, after its identity networks). */
-const variantDir = (config: Config, variant: string, root = RESULTS_DIR) =>
+export const hngStageDir = (config: Config, variant: string, root = RESULTS_DIR) =>
   stageDir(variant.replace(/[^\w.=-]/g, '_'), { ...hngSettings(config), variant, v: hngBehaviour(variant, config.idfermHngPixelWeight) }, root);
 
 /** What a variant changes in training, without its description (rewording one must not orphan its stored stages). */
@@ -101,9 +101,13 @@ function hngBehaviour(variant: string, pixelWeight: number) {
   return behaviour;
 }
 
+/** The HNG variants notebook 04 trains and shows (idfermHngVariants, 'full' first). */
+export const hngStudyVariants = (config: Config): string[] =>
+  config.idfermHngVariants.split(',').map((v) => v.trim()).filter(Boolean);
+
 /** Whether the HNG variant of this configuration is stored (reads nothing but the folder; trains nothing). */
 export function hngStageStored(config: Config, variant = 'full', resultsDir = RESULTS_DIR): boolean {
-  return fs.existsSync(path.join(variantDir(config, variant, resultsDir), 'weights.ckpt'));
+  return fs.existsSync(path.join(hngStageDir(config, variant, resultsDir), 'weights.ckpt'));
 }
 
 /** Multi-PIE expressions the paper leaves out of HNG training (IDFERM §5.1: squint and scream). */
@@ -328,7 +332,7 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
   const t0 = Date.now();
   const v = hngVariantSettings(variant, config.idfermHngPixelWeight);
   const root = opts.resultsDir ?? RESULTS_DIR;
-  const dir = variantDir(config, variant, root);
+  const dir = hngStageDir(config, variant, root);
   const file = path.join(dir, 'weights.ckpt');
   if (opts.train === false && !fs.existsSync(file)) return null;
   const progress = opts.progress === null ? null : progressLine();

@@ -12,10 +12,10 @@ import { imageGrid } from '../data/grid';
 import type { FigureSpec } from '../figures/render';
 import { finalAccuracies, frameRows, type Row, type StoredRun } from '../results/store';
 import { frontalImages, type HngEvaluation, type HngStage } from './idferm-hng';
-import { idfermSweepRuns, type SweepRun, usesNeutralClass } from './idferm';
+import { idfermSweepRuns, loadIdfermSet, type SweepRun, usesNeutralClass } from './idferm';
 import type { Config } from '../config';
-import { progressLine } from '../notebook/display';
-import { type RunResult, runOrFind } from './runner';
+import type { RunResult } from './runner';
+import { runStudy, type StudyRun } from './study-runs';
 import { formatP, formatPaired, pairedTest, type PairedOptions, type PairedTest } from '../analysis/paired';
 import { mean, meanStd } from '../analysis/stats';
 import { bestValidationRows } from '../train/lr-plateau';
@@ -33,32 +33,38 @@ export interface IdfermStudy {
   missing: string[];
 }
 
+/** One planned run of notebook 04: a variant, or a point of the λ / slope sweeps. */
+export interface IdfermStudyRun extends StudyRun { point: SweepRun | null }
+
 /**
- * Runs (or reuses) notebook 04's variants (idfermVariants) and sweep points, all at once: their folds share
- * the fold pool. Variants outside MAIN_VARIANTS and the sweeps train only with config.study.
+ * Notebook 04's runs: its variants (idfermVariants; the 8-class ones on `set8`) and the sweep points. Variants
+ * outside MAIN_VARIANTS and the sweeps train only with config.study.
  */
-export async function runIdfermStudy(config: Config, set: FerSet, set8: FerSet | null): Promise<IdfermStudy> {
-  const progress = progressLine();
+export function planIdfermStudy(config: Config, set: FerSet, set8: FerSet | null): IdfermStudyRun[] {
   const variants = config.idfermVariants.split(',').map((v) => v.trim()).filter(Boolean);
-  const planned = [
+  return [
     ...variants.map((v) => ({ name: v, variant: v, options: {}, data: usesNeutralClass(v) ? set8 : set, main: MAIN_VARIANTS.includes(v), point: null as SweepRun | null })),
     ...idfermSweepRuns(config).map((p) => ({ name: `${p.param} = ${p.value}`, variant: p.variant, options: p.options, data: set, main: false, point: p })),
-  ];
-  // the costliest (last listed) first, so the fold pool does not end on one long run; results in the listed order
-  const results = (await Promise.all([...planned].reverse().map(async (p) => {
+  ].map((p) => {
     if (!p.data) throw new Error(`IDFERM variant '${p.variant}' needs the 8-class set (loadIdfermSet(config, { neutralClass: true }))`);
-    return runOrFind({
-      config, method: 'idferm', variant: p.variant, options: p.options, set: p.data, progress: null,
-      onEpoch: (row) => progress.update(`${p.name} · fold ${row.fold + 1} · epoch ${row.epoch}/${config.epochs} · test acc ${row.test_acc.toFixed(3)}`),
-    }, config.study || p.main);
-  }))).reverse();
-  const missing = planned.filter((_, i) => !results[i]).map((p) => p.name);
-  const trained = results.filter((r) => r && !r.cached).length;
-  progress.done(`${trained} run(s) trained, ${results.filter((r) => r?.cached).length} reused${missing.length ? `; not stored: ${missing.join(', ')} (npm run study trains them)` : ''}`);
+    const run = { config, method: 'idferm', variant: p.variant, options: p.options, set: p.data };
+    return { name: p.name, point: p.point, run, train: config.study || p.main };
+  });
+}
+
+/** The 8-class set notebook 04 loads when a listed variant needs it (idfermVariants), else null. */
+export const idfermStudySet8 = async (config: Config): Promise<FerSet | null> =>
+  (config.idfermVariants.split(',').map((v) => v.trim()).some(usesNeutralClass)
+    ? loadIdfermSet(config, { neutralClass: true }) : null);
+
+/** Runs (or reuses) notebook 04's runs (planIdfermStudy), all at once: their folds share the fold pool. */
+export async function runIdfermStudy(config: Config, set: FerSet, set8: FerSet | null): Promise<IdfermStudy> {
+  const planned = planIdfermStudy(config, set, set8);
+  const results = await runStudy(planned);
   return {
     runs: results.filter((r, i): r is RunResult => r !== null && planned[i].point === null),
     sweep: planned.flatMap((p, i) => (p.point && results[i] ? [{ point: p.point, run: results[i]! }] : [])),
-    missing,
+    missing: planned.filter((_, i) => !results[i]).map((p) => p.name),
   };
 }
 

@@ -31,11 +31,11 @@ import { optimizerSpecFromConfig, parseNumberList } from './settings';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
 import { buildRmlNet, disposeRml, radialLoss, rmlForward, rmlParts, rmlPredict, tripletLoss, tupletClustersLoss } from '../models/idferm/rml';
-import { disposeHngStage, frontalImages, generateReferences, hngStage } from './idferm-hng';
+import { disposeHngStage, frontalImages, generateReferences, hngStage, hngStageDir } from './idferm-hng';
 import { loadCheckpoint } from '../train/checkpoint';
 import { ensurePretrainManifest, pretrainedCheckpoint, pretrainRunConfig, stageOptions } from './idferm-pretrain';
 import type { LrPlateau } from '../train/lr-plateau';
-import type { BuildContext, Method, MethodModel, OptionValue, PrepareContext, RunConfig } from './method';
+import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, PrepareContext, RunConfig } from './method';
 
 /** The configuration IDFERM runs with: its own image size, epochs, folds and subjects (lib/config idferm* parameters), grey images. */
 export function idfermConfig(config: Config): Config {
@@ -179,8 +179,15 @@ function blurred(set: FerSet): Float32Array {
   return data;
 }
 
-/** Each sample's reference of the given kind. */
-export async function buildReferences(config: Config, set: FerSet, reference: Reference, hngVariant: string): Promise<IdfermPrepared> {
+/** The references an HNG generator draws (the others come from the data). */
+const GENERATED_REFERENCES: readonly Reference[] = ['generated', 'otherIdentity'];
+
+/**
+ * Each sample's reference of the given kind. With `stored` the HNG stage must be stored already (a plan's
+ * task): an error names it instead of training it.
+ */
+export async function buildReferences(config: Config, set: FerSet, reference: Reference, hngVariant: string,
+  opts: { stored?: boolean } = {}): Promise<IdfermPrepared> {
   const subjects = set.subjects;
   if (reference === 'none') return { refs: null, subjects, identityNet: null, hngDir: null };
   if (reference === 'mined') {
@@ -189,7 +196,11 @@ export async function buildReferences(config: Config, set: FerSet, reference: Re
   }
   if (reference === 'oracle') return { refs: await frontalImages(set), subjects, identityNet: null, hngDir: null };
   if (reference === 'selfBlur') return { refs: blurred(set), subjects, identityNet: null, hngDir: null };
-  const stage = await hngStage(config, hngVariant);
+  const stage = opts.stored ? await hngStage(config, hngVariant, { train: false }) : await hngStage(config, hngVariant);
+  if (!stage) {
+    throw new Error(`HNG stage '${hngVariant}' is not stored (${hngStageDir(config, hngVariant)}): a plan's tasks never ` +
+      'train it; its stage job does (did it fail?)');
+  }
   try {
     let refs = generateReferences(stage, set);
     if (reference === 'otherIdentity') {
@@ -335,6 +346,20 @@ export const idfermLrPlateau = (config: RunConfig): LrPlateau | null => (config.
 
 const opt = (doc: string, def: OptionValue, oneOf?: readonly OptionValue[]) => ({ doc, default: def, ...(oneOf ? { oneOf } : {}) });
 
+/** The configuration prepare hands to the HNG stage and the data loaders. */
+const prepareConfig = (c: RunConfig) => ({ ...c, force: false }) as unknown as Config;
+/** The reference a variant's options ask for ('none' when its loss uses none). */
+const referenceOf = (o: Record<string, OptionValue>): Reference =>
+  (o.loss === 'rml' || o.dataAug === true ? o.reference as Reference : 'none');
+
+/** The pretraining-stage run (Table 5) a fine-tuning run starts from; null without option pretrain. */
+async function pretrainRequest(c: RunConfig): Promise<DependencyRequest | null> {
+  const o = c.options;
+  if (o.pretrain === 'none') return null;
+  const manifest = await ensurePretrainManifest(prepareConfig(c));
+  return { method: 'idferm-pretrain', variant: String(o.pretrain), options: stageOptions(o), ...pretrainRunConfig(c, manifest) };
+}
+
 export const idfermMethod: Method = {
   name: 'idferm',
   paper: 'idferm',
@@ -379,17 +404,23 @@ export const idfermMethod: Method = {
   inputs: () => ({ train: 'target', test: 'target' }),
   async prepare(ctx: PrepareContext) {
     const o = ctx.config.options;
-    const config = { ...ctx.config, force: false } as unknown as Config;
+    const config = prepareConfig(ctx.config);
     const set = await loadIdfermSet(config, { neutralClass: o.neutralClass === true });
     if (ctx.config.data && ctx.config.data.samples !== set.labels.length) {
       throw new Error(`IDFERM prepare: the run's dataset has ${ctx.config.data.samples} samples but loadIdfermSet(config${o.neutralClass ? ', { neutralClass: true }' : ''}) gives ${set.labels.length}; run IDFERM variant '${ctx.config.variant}' on that set (with idfermConfig(config))`);
     }
-    const needsRef = o.loss === 'rml' || o.dataAug === true;
-    const prepared = await buildReferences(config, set, needsRef ? o.reference as Reference : 'none', String(o.hngVariant));
-    if (o.pretrain === 'none') return prepared;
-    const manifest = await ensurePretrainManifest(config);
-    const stage = await ctx.runDependency({ method: 'idferm-pretrain', variant: String(o.pretrain), options: stageOptions(o), ...pretrainRunConfig(ctx.config, manifest) });
-    return { ...prepared, pretrained: stage };
+    const prepared = await buildReferences(config, set, referenceOf(o), String(o.hngVariant), { stored: ctx.stagesStored });
+    const pretrain = await pretrainRequest(ctx.config);
+    return pretrain ? { ...prepared, pretrained: await ctx.runDependency(pretrain) } : prepared;
+  },
+  async stages(ctx) {
+    const o = ctx.config.options;
+    const pretrain = await pretrainRequest(ctx.config);
+    return [
+      ...(GENERATED_REFERENCES.includes(referenceOf(o))
+        ? [{ kind: 'hng' as const, config: prepareConfig(ctx.config), variant: String(o.hngVariant) }] : []),
+      ...(pretrain ? [{ kind: 'run' as const, request: pretrain }] : []),
+    ];
   },
   build: (ctx) => buildIdferm(ctx),
   lrPlateau: idfermLrPlateau,

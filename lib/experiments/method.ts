@@ -18,7 +18,7 @@
  * @see notebooks/02-spndl.ipynb
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { RunSettings } from '../config';
+import type { Config, RunSettings } from '../config';
 import type { Rng } from '../data/random';
 import type { LrPlateau } from '../train/lr-plateau';
 import type { TrainOptimizer } from '../train/optim';
@@ -124,11 +124,27 @@ export interface VariantSpec {
   options?: Record<string, OptionValue>;
 }
 
+/** A run another run starts from (a pretraining stage): method, variant, options and settings beside the requester's. */
+export type DependencyRequest = Partial<RunConfig> & { method: string };
+
+/**
+ * A stage a run's `prepare` fetches: a run (trained through ctx.runDependency) or an IDFERM generator
+ * (idferm-hng.ts hngStage, not a run: it trains in one process). A plan trains them before the runs.
+ */
+export type StageRequest =
+  | { kind: 'run'; request: DependencyRequest }
+  | { kind: 'hng'; config: Config; variant: string };
+
 export interface PrepareContext {
   config: RunConfig;
   data: DataInfo;
   /** runs (or reuses the stored result of) another experiment, e.g. a pretraining stage */
-  runDependency(config: Partial<RunConfig> & { method: string }): Promise<{ runDir: string; runId: string }>;
+  runDependency(config: DependencyRequest): Promise<{ runDir: string; runId: string }>;
+  /**
+   * true in a plan's task: every stage must be stored already (the plan's stage jobs made them), and one
+   * that is not is an error rather than trained, so that many tasks never train the same stage at once
+   */
+  stagesStored: boolean;
 }
 
 export interface Method {
@@ -143,6 +159,8 @@ export interface Method {
   inputs(options: Record<string, OptionValue>): { train: 'target' | 'pair'; test: 'target' | 'pair' };
   /** once per run, before the folds: train or load what every fold shares */
   prepare?(ctx: PrepareContext): Promise<unknown>;
+  /** the stages `prepare` fetches, computed by the same functions and without training (plans list them) */
+  stages?(ctx: Pick<PrepareContext, 'config' | 'data'>): Promise<StageRequest[]>;
   build(ctx: BuildContext): MethodModel | Promise<MethodModel>;
   /** the halve-and-reload learning-rate rule to train with (lib/train/lr-plateau.ts); absent or null: none */
   lrPlateau?(config: RunConfig): LrPlateau | null;

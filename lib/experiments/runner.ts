@@ -11,16 +11,15 @@ import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config';
 import { type FerSet, setFingerprint } from '../data/dataset';
 import { officialSplit, subjectFolds } from '../data/folds';
-import { writeFileAtomic } from '../data/manifest';
-import { paceRows } from '../train/spl';
 import { disposeBatch, makeBatch } from '../train/batches';
 import { loadCheckpoint } from '../train/checkpoint';
 import { deriveSeed } from '../train/rng';
-import { dataInfo, disposeModel, EpochRow, FoldResult, FoldSplit, reviveRows, trainFold } from '../train/trainer';
+import { dataInfo, disposeModel, EpochRow, FoldSplit, trainFold } from '../train/trainer';
 import { foldPool } from './fold-pool';
-import { loadRun, RESULTS_DIR, Row, RUN_FILES, runDirFor, runIdFor, StoredRun, writeCsv, isComplete } from '../results/store';
-import type { Method, MethodModel, OptionValue, RunConfig } from './method';
+import { loadRun, RESULTS_DIR, RUN_FILES, runDirFor, runIdFor, StoredRun, isComplete } from '../results/store';
+import type { DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from './method';
 import { getMethod } from './methods';
+import { assembleRun, beginRun, foldCheckpointFile, readFoldResult, writeFoldResult } from './run-assembly';
 import { resolveRunConfig } from './settings';
 
 export interface RunOptions {
@@ -79,7 +78,7 @@ export function foldSplits(foldOf: ArrayLike<number>): FoldSplit[] {
   });
 }
 
-function checkSet(set: FerSet): void {
+export function checkSet(set: FerSet): void {
   const n = set.labels.length;
   const per = set.size * set.size * set.channels;
   if (set.images.length !== n * per) throw new Error(`dataset '${set.name}': ${set.images.length} image values for ${n} samples of ${set.size}x${set.size}x${set.channels}`);
@@ -100,25 +99,50 @@ export function planRun(opts: Pick<RunOptions, 'config' | 'method' | 'variant' |
   return { method, config: withData, runId: runIdFor(withData), dir: runDirFor(withData, opts.resultsDir ?? RESULTS_DIR) };
 }
 
-/** Runs a method's once-per-run preparation (pretraining stages run as their own cached experiments; --force does not retrain them). */
-export async function prepareMethod(method: Method, config: RunConfig, set: FerSet, opts: Pick<RunOptions, 'config' | 'resultsDir' | 'progress' | 'log'>): Promise<unknown> {
+/** What runExperiment gets for a stage a run asks for: the stage's settings over the requester's lib/config values. */
+export function dependencyRunOptions(base: Config, dep: DependencyRequest, resultsDir?: string): RunOptions {
+  const { method, variant, options, ...rest } = dep;
+  return { config: { ...base, ...rest } as Config, method, variant, options, resultsDir, force: false };
+}
+
+/**
+ * Runs a method's once-per-run preparation (pretraining stages run as their own cached experiments; --force does
+ * not retrain them). With `stagesStored` (a plan's task) a stage that is not stored is an error, never trained.
+ */
+export async function prepareMethod(method: Method, config: RunConfig, set: FerSet,
+  opts: Pick<RunOptions, 'config' | 'resultsDir' | 'progress' | 'log'> & { stagesStored?: boolean }): Promise<unknown> {
   if (!method.prepare) return undefined;
+  const stagesStored = opts.stagesStored ?? false;
   return method.prepare({
-    config, data: dataInfo(set),
+    config, data: dataInfo(set), stagesStored,
     runDependency: async (dep) => {
-      const { method: depMethod, variant, options, ...rest } = dep;
-      const r = await runExperiment({ config: { ...opts.config, ...rest } as Config, method: depMethod, variant, options, resultsDir: opts.resultsDir, progress: opts.progress, log: opts.log, force: false });
+      const stage = dependencyRunOptions(opts.config, dep, opts.resultsDir);
+      if (stagesStored) {
+        const stored = await findStoredRun(stage);
+        if (!stored) {
+          const { dir } = planRun({ ...stage, set: await loadSet(stage) });
+          throw new Error(`run ${config.method}/${config.variant} needs the stage ${path.basename(dir)}, which is not ` +
+            `stored (${dir}): ` +
+            `a plan's tasks never train stages; its stage jobs do (did one fail, or does ${method.name}'s stages() not list it?)`);
+        }
+        return { runDir: stored.dir, runId: stored.runId };
+      }
+      const r = await runExperiment({ ...stage, progress: opts.progress, log: opts.log });
       return { runDir: r.dir, runId: r.runId };
     },
   });
 }
+
+/** The run's set: the caller's, or the dataset its configuration names. */
+export const loadSet = async (opts: Pick<RunOptions, 'set' | 'config'>): Promise<FerSet> =>
+  opts.set ?? (require('../data/dataset') as typeof import('../data/dataset')).loadDataset(opts.config);
 
 /**
  * A run's stored result, or null when it is not stored: for the runs a
  * notebook shows only when `npm run study` made them. Never trains.
  */
 export async function findStoredRun(opts: Omit<RunOptions, 'force'>): Promise<RunResult | null> {
-  const set = opts.set ?? await (require('../data/dataset') as typeof import('../data/dataset')).loadDataset(opts.config);
+  const set = await loadSet(opts);
   const { dir } = planRun({ ...opts, set });
   return isComplete(dir) ? { ...loadRun(dir), cached: true } : null;
 }
@@ -138,7 +162,7 @@ const inFlight = new Map<string, Promise<RunResult>>();
  * run at once (e.g. a notebook's variants): their folds share the fold pool.
  */
 export async function runExperiment(opts: RunOptions): Promise<RunResult> {
-  const set = opts.set ?? await (require('../data/dataset') as typeof import('../data/dataset')).loadDataset(opts.config);
+  const set = await loadSet(opts);
   checkSet(set);
   const plan = planRun({ ...opts, set });
   const running = inFlight.get(plan.dir);
@@ -151,55 +175,84 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
 async function trainRun(opts: RunOptions, set: FerSet, { method, config, runId, dir }: ReturnType<typeof planRun>): Promise<RunResult> {
   const log = opts.log ?? (() => undefined);
   const force = opts.force ?? opts.config.force;
-  const work = path.join(dir, RUN_FILES.work);
   if (isComplete(dir) && !force) {
     log(`reusing stored run ${runId} (${dir}); use --force to recompute`);
     return { ...loadRun(dir), cached: true };
   }
-  if (force) fs.rmSync(work, { recursive: true, force: true }); // start over: no stale checkpoints
-  fs.mkdirSync(work, { recursive: true });
-  writeFileAtomic(path.join(dir, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
-
-  const foldOf = Array.from(opts.foldOf ?? defaultFolds(set, config.folds, config.seed));
-  if (foldOf.length !== set.labels.length) throw new Error(`foldOf has ${foldOf.length} entries for ${set.labels.length} samples`);
+  if (force) fs.rmSync(path.join(dir, RUN_FILES.work), { recursive: true, force: true }); // start over: no stale checkpoints
+  const foldOf = runFoldsOf(opts, set, config);
   const splits = foldSplits(foldOf);
-  writeCsv(path.join(dir, RUN_FILES.folds), foldOf.map((fold, sample) => ({ sample, subject: set.subjects[sample], fold })));
-
-  const started = Date.now();
+  beginRun(dir, config, set, foldOf);
   const prepared = await prepareMethod(method, config, set, opts);
 
   const pool = foldPool(opts.config);
-  const trainOne = async (split: FoldSplit): Promise<FoldResult> => {
-    const doneFile = path.join(work, `fold-${split.fold}.json`);
-    if (fs.existsSync(doneFile)) {
-      const done = JSON.parse(fs.readFileSync(doneFile, 'utf8')) as FoldResult;
+  const trainOne = async (split: FoldSplit): Promise<void> => {
+    if (readFoldResult(dir, split.fold)) {
       log(`fold ${split.fold + 1}/${splits.length}: finished earlier, kept`);
-      return { ...done, rows: reviveRows(done.rows) };
+      return;
     }
-    const checkpointFile = path.join(work, `fold-${split.fold}.ckpt`);
+    const checkpointFile = foldCheckpointFile(dir, split.fold);
     const snapshots = opts.snapshots?.(split.fold);
     const label = `${runId} fold ${split.fold + 1}/${splits.length}`;
+    const started = Date.now();
     const result = pool
       ? await pool.train({ base: opts.config, config, split, checkpointFile, snapshots, resultsDir: opts.resultsDir, runId }, set, opts.onEpoch)
       : await trainFold({ method, config, set, split, prepared, checkpointFile, snapshots, onEpoch: opts.onEpoch, progress: opts.progress, label });
-    writeFileAtomic(doneFile, JSON.stringify(result));
+    writeFoldResult(dir, result, (Date.now() - started) / 1000);
     if (pool) log(`${label} · done: ${result.rows.length} epochs · test acc ${result.rows[result.rows.length - 1]?.test_acc.toFixed(3)}`);
-    return result;
   };
   // with a pool every fold is queued at once; in-process they train in order
-  const results: FoldResult[] = pool ? await Promise.all(splits.map(trainOne)) : [];
-  if (!pool) for (const split of splits) results.push(await trainOne(split));
-
-  const rows: Row[] = results.flatMap((r) => r.rows.map((row) => ({ run: runId, method: config.method, variant: config.variant, seed: config.seed, ...row })));
-  writeCsv(path.join(dir, RUN_FILES.predictions), results.flatMap((r) => r.predictions.map((p) => ({ ...p }))));
-  if (config.spl) writeCsv(path.join(dir, RUN_FILES.spl), results.flatMap((r) => paceRows(r.spl, { fold: r.fold })));
-  writeFileAtomic(path.join(dir, RUN_FILES.meta), JSON.stringify({
-    runId, backend: tf.getBackend(), dataset: { name: set.name, samples: set.labels.length, size: set.size, channels: set.channels, classes: set.classes },
-    folds: splits.map((s) => ({ fold: s.fold, train: s.train.length, test: s.test.length })),
-    finished: new Date().toISOString(), seconds: (Date.now() - started) / 1000,
-  }, null, 2) + '\n');
-  writeCsv(path.join(dir, RUN_FILES.results), rows); // last: its presence marks the run complete
+  if (pool) await Promise.all(splits.map(trainOne));
+  else for (const split of splits) await trainOne(split);
+  if (!assembleRun(dir)) throw new Error(`run ${runId}: a fold result is missing after training (${path.join(dir, RUN_FILES.work)})`);
   return { ...loadRun(dir), cached: false };
+}
+
+/** The test fold of every sample of a run: the caller's, or the default folds of its set. */
+export function runFoldsOf(opts: Pick<RunOptions, 'foldOf'>, set: FerSet, config: RunConfig): number[] {
+  const foldOf = Array.from(opts.foldOf ?? defaultFolds(set, config.folds, config.seed));
+  if (foldOf.length !== set.labels.length) throw new Error(`foldOf has ${foldOf.length} entries for ${set.labels.length} samples`);
+  return foldOf;
+}
+
+/** What trainRunFold did with its fold: found the run stored, kept the fold's stored result, or trained it. */
+export interface FoldTaskResult {
+  outcome: 'stored' | 'kept' | 'trained';
+  /** whether the run is complete now (this call assembled it, or it was already) */
+  complete: boolean;
+  runId: string;
+  dir: string;
+}
+
+/**
+ * Trains one fold of a run, as a plan's task does: the folder is begun as runExperiment begins it, the fold
+ * resumes from its checkpoint (a requeued task), its result lands atomically, and whichever call finds every
+ * fold done assembles the run (assembleRun: the same bytes however many do). Stages must be stored already.
+ */
+export async function trainRunFold(opts: Omit<RunOptions, 'force' | 'progress'>, fold: number): Promise<FoldTaskResult> {
+  const set = await loadSet(opts);
+  checkSet(set);
+  const { method, config, runId, dir } = planRun({ ...opts, set });
+  if (isComplete(dir)) return { outcome: 'stored', complete: true, runId, dir };
+  const foldOf = runFoldsOf(opts, set, config);
+  const splits = foldSplits(foldOf);
+  const split = splits.find((s) => s.fold === fold);
+  if (!split) throw new Error(`run ${runId} has no fold ${fold} (its folds: ${splits.map((s) => s.fold).join(', ')})`);
+  const landed = readFoldResult(dir, fold) !== null;
+  // before anything is written: a missing stage fails the task with the folder as it was
+  const prepared = landed ? undefined : await prepareMethod(method, config, set, { ...opts, progress: null, stagesStored: true });
+  beginRun(dir, config, set, foldOf);
+  let outcome: FoldTaskResult['outcome'] = 'kept';
+  if (!landed) {
+    const started = Date.now();
+    const result = await trainFold({
+      method, config, set, split, prepared, checkpointFile: foldCheckpointFile(dir, fold), snapshots: opts.snapshots?.(fold),
+      onEpoch: opts.onEpoch, progress: null,
+    });
+    writeFoldResult(dir, result, (Date.now() - started) / 1000);
+    outcome = 'trained';
+  }
+  return { outcome, complete: assembleRun(dir), runId, dir };
 }
 
 /**

@@ -15,12 +15,12 @@ import type { FerSet } from '../data/dataset';
 import { rng, shuffled } from '../data/random';
 import { compareWithPaper, Comparison, paperTable } from '../results/paper-tables';
 import { finalAccuracies, frameRows, pooledAccuracy, Row, RUN_FILES, StoredRun } from '../results/store';
-import { progressLine } from '../notebook/display';
 import { loadCheckpoint } from '../train/checkpoint';
 import { deriveSeed } from '../train/rng';
 import { dataInfo, disposeModel } from '../train/trainer';
 import { getMethod } from './methods';
-import { extractFeatures, planRun, RunResult, runOrFind } from './runner';
+import { extractFeatures, planRun, RunResult } from './runner';
+import { runStudy, type StudyRun } from './study-runs';
 import { parseNumberList } from './settings';
 import { formatP, formatPaired, pairedDifference, pairedTest } from '../analysis/paired';
 import { meanStd } from '../analysis/stats';
@@ -75,33 +75,31 @@ export const spndlVariants = (set: FerSet): string[] => [...(set.neutral ? LAB_V
 
 export const snapshotFile = (runDir: string, fold: number, pace: number) => path.join(runDir, RUN_FILES.work, `fold-${fold}-pace-${pace}.ckpt`);
 
+export interface SpndlStudyOptions { variants?: string[]; resultsDir?: string; snapshotFold?: number; log?: (line: string) => void }
+
 /**
- * Runs (or reuses) the variants, all at once (their folds share the fold
- * pool); the ones outside MAIN_VARIANTS train only with config.study and
- * are otherwise shown when stored. For fold `snapshotFold` it keeps the model
- * at the end of each SNAPSHOT_PACES pace for the NDF embedding.
+ * The study's runs, one per variant; the ones outside MAIN_VARIANTS train
+ * only with config.study and are otherwise shown when stored. For fold
+ * `snapshotFold` each run keeps the model at the end of each SNAPSHOT_PACES
+ * pace for the NDF embedding.
  */
-export async function runSpndlStudy(config: Config, set: FerSet, opts: { variants?: string[]; resultsDir?: string; snapshotFold?: number; log?: (line: string) => void } = {}): Promise<Record<string, RunResult>> {
+export function planSpndlStudy(config: Config, set: FerSet, opts: SpndlStudyOptions = {}): StudyRun[] {
   const snapshotFold = opts.snapshotFold ?? 0;
-  const progress = progressLine();
-  // the costliest (last listed) first, so the fold pool does not end on one long run; results in the listed order
-  const runs = (await Promise.all([...(opts.variants ?? spndlVariants(set))].reverse().map(async (variant) => {
-    const plan = planRun({ config, ...spndlRunOf(variant), set, resultsDir: opts.resultsDir });
+  return (opts.variants ?? spndlVariants(set)).map((variant) => {
+    const run = { config, ...spndlRunOf(variant), set, resultsDir: opts.resultsDir };
+    const plan = planRun(run);
     const paceEnds = plan.config.paceEpochs.map((_, i) => plan.config.paceEpochs.slice(0, i + 1).reduce((a, b) => a + b, 0));
-    const run = await runOrFind({
-      // one progress update per epoch, not per step: fast successive kernel display updates can fail in tslab (EBUSY)
-      config, ...spndlRunOf(variant), set, resultsDir: opts.resultsDir, log: opts.log, progress: null,
-      onEpoch: (row) => progress.update(`${variant} · fold ${row.fold + 1} · epoch ${row.epoch}/${plan.config.totalEpochs} · test acc ${row.test_acc.toFixed(3)}`),
-      snapshots: (fold) => (fold === snapshotFold
-        ? Object.fromEntries(SNAPSHOT_PACES.map((pace) => [paceEnds[pace - 1], snapshotFile(plan.dir, fold, pace)])) : {}),
-    }, config.study || MAIN_VARIANTS.includes(variant));
-    return [variant, run] as const;
-  }))).reverse();
-  const out = Object.fromEntries(runs.filter((r): r is [string, RunResult] => r[1] !== null));
-  const missing = runs.filter(([, r]) => r === null).map(([v]) => v);
-  progress.done(`${Object.values(out).filter((r) => !r.cached).length} run(s) trained, ${Object.values(out).filter((r) => r.cached).length} reused` +
-    (missing.length ? `; not stored: ${missing.join(', ')} (npm run study trains them)` : ''));
-  return out;
+    const snapshots = (fold: number) => (fold === snapshotFold
+      ? Object.fromEntries(SNAPSHOT_PACES.map((pace) => [paceEnds[pace - 1], snapshotFile(plan.dir, fold, pace)])) : {});
+    return { name: variant, run: { ...run, snapshots }, train: config.study || MAIN_VARIANTS.includes(variant) };
+  });
+}
+
+/** Runs (or reuses) the study's runs (planSpndlStudy), all at once: their folds share the fold pool. */
+export async function runSpndlStudy(config: Config, set: FerSet, opts: SpndlStudyOptions = {}): Promise<Record<string, RunResult>> {
+  const planned = planSpndlStudy(config, set, opts);
+  const results = await runStudy(planned, { log: opts.log });
+  return Object.fromEntries(planned.flatMap((p, i) => (results[i] ? [[p.name, results[i]!] as const] : [])));
 }
 
 /** One row per variant: accuracy after the last epoch, mean ± std over folds and pooled over all test samples (the paper's metric: its CK+ values are all k/981, SPNDL Tables 1 and 4). */

@@ -21,7 +21,7 @@ import { buildSpndlNet, SPNDL_FEATURES, SpndlFeature } from '../models/spndl';
 import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
-import { initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
+import { backboneInitStages, initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
 import type { BuildContext, Method, MethodModel } from './method';
 import { optimizerSpecFromConfig } from './settings';
 
@@ -72,5 +72,6 @@ export const spndlMethod: Method = {
   defaultVariant: 'spndl',
   inputs: (o) => (o.feature === 'ndf' ? { train: 'pair', test: 'pair' } : { train: 'target', test: 'target' }),
   prepare: (ctx) => prepareBackboneInit(ctx), // backboneInit: the user's file, the identity pretraining (our lite stand-in) or none
+  stages: (ctx) => backboneInitStages(ctx),
   build: buildSpndl,
 };

@@ -302,10 +302,18 @@ export async function generateSynfer(dir: string, partial: Partial<SynferOptions
       generator: 'synfer', version: SYNFER_VERSION, name: synferName(o), hash: synferHash(o), options: o,
       counts: { subjects: subjects.length, images: planned.length, rows: rows.length },
     }, null, 2) + '\n');
-    if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
+    const result = { dir: target, manifest: path.join(target, 'manifest.csv'), options: o, rows: rows.length, images: total, seconds: (Date.now() - start) / 1000 };
+    if (fs.existsSync(target)) {
+      // another process (e.g. a cluster task) finished the same set first: keep it, others may be reading it
+      if (!opts.overwrite && fs.existsSync(result.manifest)) {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        return result;
+      }
+      fs.rmSync(target, { recursive: true, force: true });
+    }
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.renameSync(tmp, target);
-    return { dir: target, manifest: path.join(target, 'manifest.csv'), options: o, rows: rows.length, images: total, seconds: (Date.now() - start) / 1000 };
+    return result;
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
