@@ -35,7 +35,12 @@ function selectNotebooks(prefixes: string[]): string[] {
   });
 }
 
-const clock = (s: number) => (s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
+// whole seconds are rounded before splitting, so 119.6 s reads 2m00s, not 1m60s
+const clock = (s: number) => {
+  if (s < 59.95) return `${s.toFixed(1)}s`;
+  const whole = Math.round(s);
+  return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+};
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
