@@ -36,7 +36,14 @@ export async function main(argv: string[]): Promise<void> {
   const config = loadConfig(values.profile ? { ...process.env, FER_PROFILE: values.profile } : process.env);
   console.log(`backend: ${describeBackend(await initBackend())}; profile: ${config.profile}`);
   const figures = await regenerateFigures(config, { papers: values.paper as PaperKey[] | undefined });
-  showTable(figures, { caption: 'figures' });
+  // the terminal gets the first run id and a count; notebook 07 shows every id
+  const brief = (ids: string) => {
+    const all = ids.split(', ');
+    return all.length <= 2 ? ids : `${all[0]}, … (${all.length} runs)`;
+  };
+  showTable(figures.map((f) => ({
+    ...f, source: brief(f.source), file: f.file.replace(/\(no complete run ([^)]*)\)/, (_, ids) => `(no complete run ${brief(ids)})`),
+  })), { caption: 'figures' });
   const index = resultsIndex(config);
   const file = path.join(figuresDir(), 'RESULTS.md');
   writeFileAtomic(file, resultsMarkdown(index, config.profile));
