@@ -9,7 +9,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { describeBackend, initBackend } from '../lib/backend';
 import { loadConfig, PROFILES } from '../lib/config';
-import { writeFileAtomic } from '../lib/data/manifest';
+import { writeFileAtomic } from '../lib/core/atomic-write';
 import { regenerateFigures } from '../lib/figures/regenerate';
 import { showTable } from '../lib/notebook/display';
 import { figuresDir, PROJECT_ROOT } from '../lib/paths';

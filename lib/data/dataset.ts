@@ -20,7 +20,8 @@ import { PROJECT_ROOT } from '../paths';
 import { progressLine } from '../notebook/display';
 import { CKPLUS_CLASSES, classesOf, type Expression } from './classes';
 import { readImage } from './image';
-import { type ManifestRow, readManifest, writeFileAtomic } from './manifest';
+import { type ManifestRow, readManifest } from './manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { cropBoxFromRow } from './preprocess/landmark-crop';
 import { generateSynfer, resolveSynferOptions, synferHash, synferName, type SynferOptions } from './synfer/generate';
 

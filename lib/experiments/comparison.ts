@@ -23,7 +23,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
 import { loadDataset, type FerSet } from '../data/dataset';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { identityLeakage, identitySplit } from '../analysis/leakage';
 import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
 import { meanStd } from '../analysis/stats';

@@ -456,7 +456,7 @@ async function writeDfemHeads(runDir: string): Promise<void> {
   const set = await loadDataset({ ...loadConfig({ FER_PROFILE: run.config.profile }), ...run.config } as unknown as Config);
   const p = dfemLabels(set, parseFactors(String(run.config.options.factors)));
   const classes = [...p.classes.map((c) => c.length), ...(run.config.options.expressionHead ? [set.classes.length] : [])];
-  (await import('../data/manifest')).writeFileAtomic(file, JSON.stringify({ factors: p.factors, classes, names: p.classes }) + '\n');
+  (await import('../core/atomic-write')).writeFileAtomic(file, JSON.stringify({ factors: p.factors, classes, names: p.classes }) + '\n');
 }
 
 /** Notebook 05's runs: every variant of ddlVariants for every seed of ddlSeeds, in that order (all in npm start). */

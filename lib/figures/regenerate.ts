@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
 import { loadDataset, FerSet } from '../data/dataset';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { planRun } from '../experiments/runner';
 import * as spndl from '../experiments/spndl-study';
 import * as gndl from '../experiments/gndl-study';

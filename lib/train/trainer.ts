@@ -19,7 +19,7 @@ import type { Batch, Method, MethodModel, RunConfig, StepContext, DataInfo } fro
 import { progressLine } from '../notebook/display';
 import { chunks, disposeBatch, makeBatch, shuffledBatches } from './batches';
 import { encodeCheckpoint, loadCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { initialPlateauState, plateauStep, validateLrPlateau, validationSplit, type PlateauState } from './lr-plateau';
 import { crossEntropyPerSample } from './losses';
 import { accuracy, confusionMatrix } from './metrics';
