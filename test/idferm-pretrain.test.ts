@@ -16,7 +16,7 @@ import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
 import { idfermConfig, idfermMethod, idfermPretrainMethod, loadIdfermSet, PRETRAINED_PARTS } from '../lib/experiments/idferm';
 import { pretrainedCheckpoint, pretrainRows, pretrainStage } from '../lib/experiments/idferm-pretrain';
-import type { MethodModel } from '../lib/experiments/method';
+import type { MethodModel } from '../lib/core/run-types';
 import { runExperiment } from '../lib/experiments/runner';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { loadCheckpoint } from '../lib/train/checkpoint';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadConfig, runSettings } from '../lib/config';
 import { baselineMethod, linearClassifier } from '../lib/experiments/baseline';
-import type { Method } from '../lib/experiments/method';
+import type { Method } from '../lib/core/run-types';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { crossEntropy } from '../lib/train/losses';

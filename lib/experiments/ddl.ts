@@ -30,7 +30,7 @@ import { loadCheckpoint } from '../train/checkpoint';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
-import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from './method';
+import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from '../core/run-types';
 import type { RunResult } from './runner';
 import type { StudyRun } from './study-runs';
 import { ddlInitStages, loadDdlWeights, prepareDdlInit, startsPretrained, type DdlInit, type DdlLoadReport } from './ddl-pretrain';

@@ -24,7 +24,7 @@ import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { backboneForRun, linearClassifier } from './baseline';
 import { backboneInitStages, prepareBackboneInit } from './id-pretrain';
-import type { Batch, BuildContext, Method, MethodModel, OptionValue, VariantSpec } from './method';
+import type { Batch, BuildContext, Method, MethodModel, OptionValue, VariantSpec } from '../core/run-types';
 import { optimizerSpecFromConfig } from './settings';
 
 /** What the classifier sees: V_gen = F − NFG(F), V_real = F − F_neu (needs the neutral), or F itself. */

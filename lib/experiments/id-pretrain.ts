@@ -39,7 +39,7 @@ import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
 import { baselineMethod } from './baseline';
-import type { BuildContext, DataInfo, DependencyRequest, Method, PrepareContext, RunConfig, StageRequest } from './method';
+import type { BuildContext, DataInfo, DependencyRequest, Method, PrepareContext, RunConfig, StageRequest } from '../core/run-types';
 
 /** How a run's backbones start; what `prepare` hands to the builders. */
 export interface BackboneInit {

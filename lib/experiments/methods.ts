@@ -11,7 +11,7 @@ import { ddlPretrainMethod } from './ddl-pretrain';
 import { gndlMethod } from './gndl';
 import { idfermMethod, idfermPretrainMethod } from './idferm';
 import { idPretrainMethod } from './id-pretrain';
-import type { Method } from './method';
+import type { Method } from '../core/run-types';
 import { spndlMethod } from './spndl';
 
 const registry = new Map<string, Method>();

@@ -13,7 +13,7 @@ import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR, RUN_FILES,
 import { mean as meanOf, sampleStd } from '../analysis/stats';
 import { getMethod } from '../experiments/methods';
 import { resolveOptions } from '../experiments/settings';
-import type { RunConfig } from '../experiments/method';
+import type { RunConfig } from '../core/run-types';
 
 export type IndexRow = {
   paper: string;

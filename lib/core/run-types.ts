@@ -1,7 +1,10 @@
 /**
- * What a paper adds to the shared machinery: a Method. The runner loads the
- * data, makes the folds and runs the trainer; a method only builds its model
- * parts and optimisers and says what one training step does.
+ * The run types every layer shares: what a paper adds to the shared
+ * machinery (a Method) and the resolved settings of a run (RunConfig). They
+ * sit below the trainer, the results store and the experiments, which all
+ * read them. The runner loads the data, makes the folds and runs the
+ * trainer; a method only builds its model parts and optimisers and says
+ * what one training step does.
  *
  * How the four papers fit:
  * - SPNDL: inputs { train: 'pair', test: 'pair' }; trainStep concatenates
