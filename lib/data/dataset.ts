@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
 import { PROJECT_ROOT } from '../paths';
-import { progressLine } from '../notebook/display';
+import { progressLine } from '../core/progress';
 import { CKPLUS_CLASSES, classesOf, type Expression } from './classes';
 import { readImage } from './image';
 import { type ManifestRow, readManifest } from './manifest';

@@ -28,7 +28,7 @@ import { identityLeakage, identitySplit } from '../analysis/leakage';
 import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
 import { meanStd } from '../analysis/stats';
 import { loadFaceApiExpression, scoreFaceApi, type FaceApiScore } from '../models/face-api-expression';
-import { progressLine } from '../notebook/display';
+import { progressLine } from '../core/progress';
 import { comparisonBenchFile, comparisonIndexFile } from '../results/index-report';
 import { canonicalJson, finalAccuracies, frameRows, isComplete, loadRun, pooledAccuracy, readCsvRows, RESULTS_DIR, Row, StoredRun, writeCsv } from '../results/store';
 import { confusionMatrix, macroF1 } from '../train/metrics';

@@ -30,7 +30,7 @@ import { loadDataset, loadManifestSet, type FerSet } from '../data/dataset';
 import { readImage } from '../data/image';
 import { type Exclusion, type ManifestRow, readManifest, writeManifest } from '../data/manifest';
 import { writeFileAtomic } from '../core/atomic-write';
-import { progressLine } from '../notebook/display';
+import { progressLine } from '../core/progress';
 import { canonicalJson, readCsvRows, RESULTS_DIR, Row, writeCsv } from '../results/store';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { deriveSeed } from '../train/rng';

@@ -21,6 +21,7 @@ import type { DependencyRequest, Method, MethodModel, OptionValue, RunConfig } f
 import { getMethod } from './methods';
 import { assembleRun, beginRun, foldCheckpointFile, readFoldResult, writeFoldResult } from './run-assembly';
 import { resolveRunConfig } from './settings';
+import { progressLine } from '../core/progress';
 
 export interface RunOptions {
   /** from loadConfig() (profile values + FER_* overrides) */
@@ -197,7 +198,10 @@ async function trainRun(opts: RunOptions, set: FerSet, { method, config, runId, 
     const started = Date.now();
     const result = pool
       ? await pool.train({ base: opts.config, config, split, checkpointFile, snapshots, resultsDir: opts.resultsDir, runId }, set, opts.onEpoch)
-      : await trainFold({ method, config, set, split, prepared, checkpointFile, snapshots, onEpoch: opts.onEpoch, progress: opts.progress, label });
+      : await trainFold({
+        method, config, set, split, prepared, checkpointFile, snapshots, onEpoch: opts.onEpoch,
+        progress: opts.progress === null ? null : progressLine(), label,
+      });
     writeFoldResult(dir, result, (Date.now() - started) / 1000);
     if (pool) log(`${label} · done: ${result.rows.length} epochs · test acc ${result.rows[result.rows.length - 1]?.test_acc.toFixed(3)}`);
   };
