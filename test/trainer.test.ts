@@ -117,7 +117,8 @@ test('pretrained weights load by name (tfjs or torchvision names); a shape misma
 });
 
 test('paired methods get each target\'s neutral reference; a set without references is a clear error', async () => {
-  const { backboneForRun, linearClassifier } = await import('../lib/experiments/baseline');
+  const { backboneForRun } = await import('../lib/experiments/baseline');
+  const { linearClassifier } = await import('../lib/models/heads');
   const { TrainOptimizer } = await import('../lib/train/optim');
   const { crossEntropy } = await import('../lib/train/losses');
   const { trainableVariables, backboneFeatures } = await import('../lib/models/backbones');

@@ -10,19 +10,11 @@ import { BackboneName, backboneFeatures, buildBackbone, trainableVariables } fro
 import { loadPretrainedWeights } from '../models/pretrained';
 import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
+import { linearClassifier } from '../models/heads';
 import { TrainOptimizer } from '../train/optim';
 import { backboneInitStages, initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
 import type { BuildContext, Method, MethodModel } from '../core/run-types';
 import { optimizerSpecFromConfig } from './settings';
-
-/** A linear classifier [B, D] -> [B, K], seeded. */
-export function linearClassifier(inputDim: number, numClasses: number, seed: number, name = 'classifier'): tf.LayersModel {
-  const input = tf.input({ shape: [inputDim], name: `${name}.input` });
-  const logits = tf.layers.dense({
-    name: `${name}.fc`, units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed }),
-  }).apply(input) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits, name });
-}
 
 /**
  * Builds the configured backbone for a run, starting from the weights its
