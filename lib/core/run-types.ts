@@ -61,6 +61,11 @@ export interface BuildContext {
   seed: number;
   /** what `prepare` returned (shared by every fold) */
   prepared: unknown;
+  /**
+   * whether the run's method has a `prepare` (the trainer and loadFoldModel set it from the method itself):
+   * a builder that needs what prepare returns tells a build outside a run from a method that never prepares
+   */
+  methodPrepares?: boolean;
 }
 
 export interface Batch {

@@ -69,7 +69,22 @@ export const baselineMethod: Method = {
   },
   defaultVariant: 'plain',
   inputs: () => ({ train: 'target', test: 'target' }),
-  prepare: (ctx) => prepareBackboneInit(ctx), // called late: id-pretrain.ts imports this module
+  prepare: (ctx) => prepareBackboneInit(ctx),
   stages: (ctx) => backboneInitStages(ctx),
+  build: buildBaseline,
+};
+
+/** Stage method: the baseline network on identity labels (the identity manifest's `label`). */
+export const idPretrainMethod: Method = {
+  name: 'id-pretrain',
+  paper: 'baseline',
+  description: 'identity pretraining of the lite backbone (our stand-in for a face-recognition start): backbone + linear classifier over synthetic identities, cross-entropy; test accuracy = closed-set identity accuracy on held-out images',
+  options: {
+    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise (as the baseline)', default: true },
+  },
+  variants: { default: { description: 'identity classification on the identity database' } },
+  defaultVariant: 'default',
+  inputs: () => ({ train: 'target', test: 'target' }),
+  // the baseline's network; its backboneForRun starts from the seed (the stage's backboneInit is 'scratch')
   build: buildBaseline,
 };

@@ -271,7 +271,8 @@ export async function loadFoldModel(run: StoredRun, fold: number, set: FerSet, r
   const config = loadConfigOf(run);
   const prepared = await prepareMethod(method, run.config, set, { config, resultsDir, progress: null });
   const model = await method.build({
-    config: run.config, options: run.config.options, data: dataInfo(set), fold, seed: deriveSeed(run.config.seed, 'init', fold), prepared,
+    config: run.config, options: run.config.options, data: dataInfo(set), fold, seed: deriveSeed(run.config.seed, 'init', fold),
+    prepared, methodPrepares: !!method.prepare,
   });
   try {
     await loadCheckpoint(file, model.parts, model.optimizers);

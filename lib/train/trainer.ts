@@ -197,7 +197,7 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
 
   const model = await method.build({
     config, options: config.options, data: dataInfo(set), fold: split.fold,
-    seed: deriveSeed(config.seed, 'init', split.fold), prepared: opts.prepared,
+    seed: deriveSeed(config.seed, 'init', split.fold), prepared: opts.prepared, methodPrepares: !!method.prepare,
   });
   let completed = false;
   try {
