@@ -6,8 +6,7 @@
  * @see notebooks/02-spndl.ipynb
  */
 import { baselineMethod, idPretrainMethod } from './baseline';
-import { ddlDfemMethod, ddlMethod } from './ddl';
-import { ddlPretrainMethod } from './ddl-pretrain';
+import { ddlDfemMethod, ddlMethod, ddlPretrainMethod } from './ddl';
 import { gndlMethod } from './gndl';
 import { idfermMethod, idfermPretrainMethod } from './idferm';
 import type { Method } from '../core/run-types';
