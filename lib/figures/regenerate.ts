@@ -20,7 +20,7 @@ import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '
 import { costSpec, hngReferenceGrid, MAIN_VARIANTS, hngStagesCurvesSpec, idDistanceSpec, idnetCurvesSpec, runSummary, sweepPoints, sweepSpec } from '../experiments/idferm-report';
 import { ddlConfig, loadDdlData } from '../experiments/ddl';
 import { redrawComparisonFigures } from '../experiments/comparison';
-import { attentionFigure, testSamplesPerClass } from '../analysis/ddl-report';
+import { attentionFigure, testSamplesPerClass } from '../experiments/ddl-report';
 import { isComplete, loadRun, StoredRun, RESULTS_DIR } from '../results/store';
 import type { PaperKey } from '../results/paper-tables';
 import { confusionHeatmapSpec, learningCurvesSpec, runClasses } from './charts';
