@@ -20,7 +20,7 @@ import * as cmp from '../lib/experiments/comparison';
 import { accuracyByMethodSpec, factorCurvesSpec, leakageSpec } from '../lib/figures/comparison';
 import { specToSvg } from '../lib/figures/render';
 import { faceApiIndexOf, loadFaceApiExpression, scoreFaceApi } from '../lib/models/face-api-expression';
-import { resultsIndex } from '../lib/results/index-report';
+import { resultsIndex } from '../lib/experiments/index-report';
 import { readCsvRows, RUN_FILES } from '../lib/results/store';
 import { tinySet } from './tiny-set';
 

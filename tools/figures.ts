@@ -14,7 +14,7 @@ import { regenerateFigures } from '../lib/figures/regenerate';
 import { showTable } from '../lib/notebook/display';
 import { figuresDir, PROJECT_ROOT } from '../lib/paths';
 import { PAPERS, PaperKey } from '../lib/results/paper-tables';
-import { resultsIndex, resultsMarkdown } from '../lib/results/index-report';
+import { resultsIndex, resultsMarkdown } from '../lib/experiments/index-report';
 
 const USAGE = `usage: npm run figures -- [options]
 

@@ -29,7 +29,7 @@ import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } 
 import { meanStd } from '../analysis/stats';
 import { loadFaceApiExpression, scoreFaceApi, type FaceApiScore } from '../models/face-api-expression';
 import { progressLine } from '../core/progress';
-import { comparisonBenchFile, comparisonIndexFile } from '../results/index-report';
+import { comparisonBenchFile, comparisonIndexFile } from './index-report';
 import { canonicalJson, finalAccuracies, frameRows, isComplete, loadRun, pooledAccuracy, readCsvRows, RESULTS_DIR, Row, StoredRun, writeCsv } from '../results/store';
 import { confusionMatrix, macroF1 } from '../train/metrics';
 import { paceEpochsFor } from '../train/spl';
