@@ -13,7 +13,7 @@ import { gndlMethod } from '../lib/experiments/gndl';
 import {
   ensureIdentityDatabase, ensureIdPretrain, exportedWeightsFile, heldOutPerIdentity, type BackboneInit,
 } from '../lib/experiments/id-pretrain';
-import type { Method, PrepareContext } from '../lib/core/run-types';
+import type { Method, PrepareContext } from '../lib/train/run-types';
 import { registerMethod } from '../lib/experiments/methods';
 import { planRun, runExperiment } from '../lib/experiments/runner';
 import { spndlMethod } from '../lib/experiments/spndl';

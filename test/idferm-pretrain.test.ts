@@ -17,7 +17,7 @@ import { loadConfig } from '../lib/config';
 import { idfermConfig, idfermMethod, idfermPretrainMethod, loadIdfermSet, PRETRAINED_PARTS } from '../lib/experiments/idferm';
 import { pretrainedCheckpoint, pretrainRows } from '../lib/experiments/idferm-pretrain';
 import { pretrainStage } from '../lib/experiments/idferm-report';
-import type { MethodModel } from '../lib/core/run-types';
+import type { MethodModel } from '../lib/train/run-types';
 import { runExperiment } from '../lib/experiments/runner';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { loadCheckpoint } from '../lib/train/checkpoint';

@@ -8,7 +8,7 @@ import { initBackend } from '../lib/backend';
 import { loadConfig, runSettings } from '../lib/config';
 import { baselineMethod } from '../lib/experiments/baseline';
 import { linearClassifier } from '../lib/models/heads';
-import type { Method } from '../lib/core/run-types';
+import type { Method } from '../lib/train/run-types';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { crossEntropy } from '../lib/train/losses';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
 import { baselineMethod } from '../lib/experiments/baseline';
-import type { Batch, Method } from '../lib/core/run-types';
+import type { Batch, Method } from '../lib/train/run-types';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { TrainOptimizer } from '../lib/train/optim';
 import { buildBackbone, backboneForward } from '../lib/models/backbones';

@@ -13,7 +13,7 @@ import { crossEntropy } from '../train/losses';
 import { linearClassifier } from '../models/heads';
 import { TrainOptimizer } from '../train/optim';
 import { backboneInitStages, initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
-import type { BuildContext, Method, MethodModel } from '../core/run-types';
+import type { BuildContext, Method, MethodModel } from '../train/run-types';
 import { optimizerSpecFromConfig } from './settings';
 
 /**

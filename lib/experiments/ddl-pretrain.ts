@@ -36,7 +36,7 @@ import { type LoadReport, readWeightsFile, writeWeightsFile } from '../models/pr
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
-import type { DependencyRequest, PrepareContext, RunConfig, StageRequest } from '../core/run-types';
+import type { DependencyRequest, PrepareContext, RunConfig, StageRequest } from '../train/run-types';
 
 /** How the DDL networks of a run start; what `prepare` hands to the builders. */
 export interface DdlInit {

@@ -33,7 +33,7 @@ import { loadCheckpoint } from '../train/checkpoint';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
-import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from '../core/run-types';
+import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from '../train/run-types';
 import { ddlInitStages, loadDdlWeights, prepareDdlInit, startsPretrained, type DdlInit, type DdlLoadReport } from './ddl-pretrain';
 import { optimizerSpecFromConfig, resolveOptions } from './settings';
 

@@ -25,7 +25,7 @@ import { TrainOptimizer } from '../train/optim';
 import { backboneForRun } from './baseline';
 import { linearClassifier } from '../models/heads';
 import { backboneInitStages, prepareBackboneInit } from './id-pretrain';
-import type { Batch, BuildContext, Method, MethodModel, OptionValue, VariantSpec } from '../core/run-types';
+import type { Batch, BuildContext, Method, MethodModel, OptionValue, VariantSpec } from '../train/run-types';
 import { optimizerSpecFromConfig } from './settings';
 
 /** What the classifier sees: V_gen = F − NFG(F), V_real = F − F_neu (needs the neutral), or F itself. */

@@ -38,7 +38,7 @@ import { writeWeightsFile } from '../models/pretrained';
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
-import type { BuildContext, DataInfo, DependencyRequest, PrepareContext, RunConfig, StageRequest } from '../core/run-types';
+import type { BuildContext, DataInfo, DependencyRequest, PrepareContext, RunConfig, StageRequest } from '../train/run-types';
 
 /** How a run's backbones start; what `prepare` hands to the builders. */
 export interface BackboneInit {

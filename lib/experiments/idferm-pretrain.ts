@@ -37,7 +37,7 @@ import { RUN_FILES } from '../results/store';
 import { deriveSeed } from '../train/rng';
 import { bestCheckpointFile } from '../train/trainer';
 import { hngPairManifest } from './idferm-hng';
-import type { OptionValue, RunConfig } from '../core/run-types';
+import type { OptionValue, RunConfig } from '../train/run-types';
 
 /** Multi-PIE's usable expressions (IDFERM §5.1); SynFER's 'happy' is Multi-PIE's 'smile'. */
 export const PRETRAIN_LABELS = ['neutral', 'surprise', 'disgust', 'happy', 'smile'] as const;

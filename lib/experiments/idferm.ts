@@ -35,7 +35,7 @@ import { disposeHngStage, frontalImages, generateReferences, hngStage, hngStageD
 import { loadCheckpoint } from '../train/checkpoint';
 import { ensurePretrainManifest, pretrainedCheckpoint, pretrainRunConfig, stageOptions } from './idferm-pretrain';
 import type { LrPlateau } from '../train/lr-plateau';
-import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, PrepareContext, RunConfig } from '../core/run-types';
+import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, PrepareContext, RunConfig } from '../train/run-types';
 
 /** The configuration IDFERM runs with: its own image size, epochs, folds and subjects (lib/config idferm* parameters), grey images. */
 export function idfermConfig(config: Config): Config {

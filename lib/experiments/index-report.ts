@@ -15,7 +15,7 @@ import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR, RUN_FILES,
 import { mean as meanOf, sampleStd } from '../analysis/stats';
 import { getMethod } from './methods';
 import { resolveOptions } from './settings';
-import type { RunConfig } from '../core/run-types';
+import type { RunConfig } from '../train/run-types';
 
 export type IndexRow = {
   paper: string;

@@ -9,7 +9,7 @@ import { baselineMethod, idPretrainMethod } from './baseline';
 import { ddlDfemMethod, ddlMethod, ddlPretrainMethod } from './ddl';
 import { gndlMethod } from './gndl';
 import { idfermMethod, idfermPretrainMethod } from './idferm';
-import type { Method } from '../core/run-types';
+import type { Method } from '../train/run-types';
 import { spndlMethod } from './spndl';
 
 const registry = new Map<string, Method>();

@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../core/atomic-write';
 import { readCsvRows, type Row, RUN_FILES, runIdFor, writeCsv } from '../results/store';
 import { paceRows } from '../train/spl';
 import { type FoldResult, reviveRows } from '../train/trainer';
-import type { RunConfig } from '../core/run-types';
+import type { RunConfig } from '../train/run-types';
 
 /** A fold's result as stored: the trainer's, with when, where and how long it trained. */
 export interface StoredFold extends FoldResult {

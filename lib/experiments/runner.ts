@@ -17,7 +17,7 @@ import { deriveSeed } from '../train/rng';
 import { dataInfo, disposeModel, EpochRow, FoldSplit, trainFold } from '../train/trainer';
 import { foldPool } from './fold-pool';
 import { loadRun, RESULTS_DIR, RUN_FILES, runDirFor, runIdFor, StoredRun, isComplete } from '../results/store';
-import type { DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from '../core/run-types';
+import type { DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from '../train/run-types';
 import { getMethod } from './methods';
 import { assembleRun, beginRun, foldCheckpointFile, readFoldResult, writeFoldResult } from './run-assembly';
 import { resolveRunConfig } from './settings';

@@ -17,7 +17,7 @@ import { gndlConfig, planGndlStudy } from '../experiments/gndl-study';
 import { idfermConfig } from '../experiments/idferm';
 import { hngStudyVariants } from '../experiments/idferm-hng';
 import { idfermStudySet8, planIdfermStudy } from '../experiments/idferm-report';
-import type { StageRequest } from '../core/run-types';
+import type { StageRequest } from '../train/run-types';
 import { planSpndlStudy, spndlConfig } from '../experiments/spndl-study';
 import type { StudyRun } from '../experiments/study-runs';
 

@@ -18,7 +18,7 @@ import Papa from 'papaparse';
 import * as dfd from 'danfojs-node';
 import { writeFileAtomic } from '../core/atomic-write';
 import { PROJECT_ROOT } from '../paths';
-import type { RunConfig } from '../core/run-types';
+import type { RunConfig } from '../train/run-types';
 import { meanStd } from '../analysis/stats';
 
 /**

@@ -15,7 +15,7 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import type { FerSet } from '../data/dataset';
-import type { Batch, Method, MethodModel, RunConfig, StepContext, DataInfo } from '../core/run-types';
+import type { Batch, Method, MethodModel, RunConfig, StepContext, DataInfo } from './run-types';
 import type { Progress } from '../core/progress';
 import { chunks, disposeBatch, makeBatch, shuffledBatches } from './batches';
 import { encodeCheckpoint, loadCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint';

@@ -1,8 +1,8 @@
 /**
- * The run types every layer shares: what a paper adds to the shared
- * machinery (a Method) and the resolved settings of a run (RunConfig). They
- * sit below the trainer, the results store and the experiments, which all
- * read them. The runner loads the data, makes the folds and runs the
+ * The run types the trainer, the results store and the experiments share:
+ * what a paper adds to the shared machinery (a Method) and the resolved
+ * settings of a run (RunConfig). They are the trainer's contract, so they
+ * live in lib/train, below the experiments that implement them. The runner loads the data, makes the folds and runs the
  * trainer; a method only builds its model parts and optimisers and says
  * what one training step does.
  *
@@ -23,8 +23,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Config, RunSettings } from '../config';
 import type { Rng } from '../data/random';
-import type { LrPlateau } from '../train/lr-plateau';
-import type { TrainOptimizer } from '../train/optim';
+import type { LrPlateau } from './lr-plateau';
+import type { TrainOptimizer } from './optim';
 
 export type OptionValue = number | string | boolean;
 
