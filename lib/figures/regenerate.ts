@@ -19,7 +19,7 @@ import { idfermConfig, idfermSweepRuns, loadIdfermSet, usesNeutralClass } from '
 import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '../experiments/idferm-hng';
 import { costSpec, hngReferenceGrid, MAIN_VARIANTS, hngStagesCurvesSpec, idDistanceSpec, idnetCurvesSpec, runSummary, sweepPoints, sweepSpec } from '../experiments/idferm-report';
 import { ddlConfig, loadDdlData } from '../experiments/ddl';
-import { redrawComparisonFigures } from '../experiments/comparison';
+import { redrawComparisonFigures } from './comparison';
 import { attentionFigure, testSamplesPerClass } from '../experiments/ddl-report';
 import { isComplete, loadRun, StoredRun, RESULTS_DIR } from '../results/store';
 import type { PaperKey } from '../results/paper-tables';
@@ -222,7 +222,7 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     ]));
   }
   if (!opts.papers || opts.comparison) {
-    // notebook 06: its runs, benchmark levels and stored model analysis (lib/experiments/comparison.ts)
+    // notebook 06: its runs, benchmark levels and stored model analysis (lib/figures/comparison.ts)
     out.push(...await redrawComparisonFigures(config, vega, { resultsDir }));
   }
   return out;

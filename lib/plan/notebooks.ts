@@ -10,7 +10,7 @@
 import type { Config } from '../config';
 import { loadDataset } from '../data/dataset';
 import { planCalibration } from '../experiments/calibration';
-import { planComparisonStudy } from '../experiments/comparison';
+import { planComparisonStudy } from '../experiments/comparison/benchmark';
 import { ddlConfig, loadDdlData } from '../experiments/ddl';
 import { planDdlStudy } from '../experiments/ddl-study';
 import { gndlConfig, planGndlStudy } from '../experiments/gndl-study';
