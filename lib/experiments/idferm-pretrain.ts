@@ -36,7 +36,7 @@ import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { deriveSeed } from '../train/rng';
 import { bestCheckpointFile } from '../train/trainer';
-import { hngPairManifest } from './idferm-hng';
+import { hngPairManifest } from './idferm-hng/face-db';
 import type { OptionValue, RunConfig } from '../train/run-types';
 
 /** Multi-PIE's usable expressions (IDFERM §5.1); SynFER's 'happy' is Multi-PIE's 'smile'. */

@@ -16,7 +16,7 @@ import { planRun } from '../experiments/runner';
 import * as spndl from '../experiments/spndl-study';
 import * as gndl from '../experiments/gndl-study';
 import { idfermConfig, idfermSweepRuns, loadIdfermSet, usesNeutralClass } from '../experiments/idferm';
-import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '../experiments/idferm-hng';
+import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '../experiments/idferm-hng/stage';
 import { costSpec, hngReferenceGrid, MAIN_VARIANTS, hngStagesCurvesSpec, idDistanceSpec, idnetCurvesSpec, runSummary, sweepPoints, sweepSpec } from '../experiments/idferm-report';
 import { ddlConfig, loadDdlData } from '../experiments/ddl';
 import { redrawComparisonFigures } from './comparison';

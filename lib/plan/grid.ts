@@ -11,7 +11,7 @@
 import * as path from 'path';
 import { createHash } from 'crypto';
 import type { Config } from '../config';
-import { hngSettings, hngStageDir } from '../experiments/idferm-hng';
+import { hngSettings, hngStageDir } from '../experiments/idferm-hng/settings';
 import type { StageRequest } from '../train/run-types';
 import {
   checkSet, dependencyRunOptions, foldSplits, loadSet, planRun, type RunOptions, runFoldsOf,

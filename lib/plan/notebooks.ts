@@ -15,7 +15,7 @@ import { ddlConfig, loadDdlData } from '../experiments/ddl';
 import { planDdlStudy } from '../experiments/ddl-study';
 import { gndlConfig, planGndlStudy } from '../experiments/gndl-study';
 import { idfermConfig } from '../experiments/idferm';
-import { hngStudyVariants } from '../experiments/idferm-hng';
+import { hngStudyVariants } from '../experiments/idferm-hng/settings';
 import { idfermStudySet8, planIdfermStudy } from '../experiments/idferm-report';
 import type { StageRequest } from '../train/run-types';
 import { planSpndlStudy, spndlConfig } from '../experiments/spndl-study';

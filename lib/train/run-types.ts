@@ -137,7 +137,8 @@ export type DependencyRequest = Partial<RunConfig> & { method: string };
 
 /**
  * A stage a run's `prepare` fetches: a run (trained through ctx.runDependency) or an IDFERM generator
- * (idferm-hng.ts hngStage, not a run: it trains in one process). A plan trains them before the runs.
+ * (lib/experiments/idferm-hng/stage.ts hngStage, not a run: it trains in one process). A plan trains
+ * them before the runs.
  */
 export type StageRequest =
   | { kind: 'run'; request: DependencyRequest }
