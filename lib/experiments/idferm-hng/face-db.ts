@@ -35,7 +35,7 @@ export function hngPairRows(rows: ManifestRow[]): { pairs: ManifestRow[]; exclud
   for (const r of rows) {
     const yaw = r.yaw === undefined ? 0 : r.yaw === '' ? NaN : Number(r.yaw);
     const reason = !r.neutral_path ? 'no frontal neutral target (neutral_path) for this subject, session and illumination'
-      : DROPPED_LABELS.has(r.label) ? `expression '${r.label}' is not used for the HNG (IDFERM Sec. 5.1)`
+      : DROPPED_LABELS.has(r.label) ? `expression '${r.label}' is not used for the HNG (IDFERM §5.1)`
       : !Number.isFinite(yaw) ? 'camera without a yaw angle (raised camera)'
       : Math.abs(yaw) > HNG_MAX_YAW ? `yaw ${yaw}° is outside the near-frontal ±${HNG_MAX_YAW}°`
       : '';
