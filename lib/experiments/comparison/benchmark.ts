@@ -25,9 +25,12 @@ export type Factor = (typeof FACTORS)[number];
 /** Every (factor, level) of the benchmark with its data point: one factor moves, the others stay at the reference. */
 export function benchmarkPoints(config: Config): { factor: Factor; level: number; point: DataPoint }[] {
   const ref = referencePoint(config);
-  const lists: Record<Factor, string> = { confound: config.comparisonConfoundLevels, pose: config.comparisonPoseLevels, light: config.comparisonLightLevels };
-  const setting: Record<Factor, string> = { confound: 'comparisonConfoundLevels', pose: 'comparisonPoseLevels', light: 'comparisonLightLevels' };
-  return FACTORS.flatMap((factor) => parseNumberList(lists[factor], setting[factor]).map((level) => ({ factor, level, point: { ...ref, [factor]: level } })));
+  const lists: Record<Factor, string> = {
+    confound: config.comparisonConfoundLevels, pose: config.comparisonPoseLevels, light: config.comparisonLightLevels };
+  const setting: Record<Factor, string> = {
+    confound: 'comparisonConfoundLevels', pose: 'comparisonPoseLevels', light: 'comparisonLightLevels' };
+  return FACTORS.flatMap((factor) => parseNumberList(lists[factor], setting[factor])
+    .map((level) => ({ factor, level, point: { ...ref, [factor]: level } })));
 }
 
 export const pointKey = (p: DataPoint) => `${p.confound}|${p.pose}|${p.light}`;
@@ -39,7 +42,9 @@ export interface Benchmark {
 }
 
 /** Plans the benchmark's comparisons (one per distinct data point; no training). */
-export async function planBenchmark(config: Config, opts: { resultsDir?: string } = {}): Promise<{ points: Benchmark['points']; plans: Map<string, ComparisonPlan> }> {
+export async function planBenchmark(
+  config: Config, opts: { resultsDir?: string } = {}
+): Promise<{ points: Benchmark['points']; plans: Map<string, ComparisonPlan> }> {
   const points = benchmarkPoints(config);
   const methods = parseMethods(config.comparisonBenchMethods, 'comparisonBenchMethods');
   const plans = new Map<string, ComparisonPlan>();
@@ -50,14 +55,17 @@ export async function planBenchmark(config: Config, opts: { resultsDir?: string 
 }
 
 /** Runs (or reuses) the benchmark; outside the study (config.study) only loads it, and gives null unless every run is stored. */
-export async function runBenchmark(config: Config, opts: { resultsDir?: string; log?: (line: string) => void } = {}): Promise<Benchmark | null> {
+export async function runBenchmark(
+  config: Config, opts: { resultsDir?: string; log?: (line: string) => void } = {}
+): Promise<Benchmark | null> {
   const { points, plans } = await planBenchmark(config, opts);
   if (!config.study && ![...plans.values()].every((plan) => plan.methods.every((p) => isComplete(p.dir)))) return null;
   const comparisons = new Map<string, Comparison>();
   let i = 0;
   for (const [key, plan] of plans) {
     i++;
-    comparisons.set(key, await runPlanned(plan, { ...opts, label: `level ${i}/${plans.size} (confound ${plan.point.confound}, pose ${plan.point.pose}, light ${plan.point.light})` }));
+    const label = `level ${i}/${plans.size} (confound ${plan.point.confound}, pose ${plan.point.pose}, light ${plan.point.light})`;
+    comparisons.set(key, await runPlanned(plan, { ...opts, label }));
   }
   const runIds = [...plans.values()].flatMap((plan) => plan.methods.map((p) => p.runId));
   writeFileAtomic(comparisonBenchFile(config.profile, opts.resultsDir ?? RESULTS_DIR), JSON.stringify({ runs: runIds }, null, 2) + '\n');
@@ -71,7 +79,9 @@ export function aboveChance(c: Comparison, method: string): boolean {
 }
 
 /** Accuracy per (factor, level, method): mean and sd over folds (fractions), for the table and the figure. */
-export function benchmarkRows(bench: Benchmark): { factor: Factor; level: number; method: string; acc_mean: number; acc_std: number; folds: number; run: string }[] {
+export function benchmarkRows(
+  bench: Benchmark,
+): { factor: Factor; level: number; method: string; acc_mean: number; acc_std: number; folds: number; run: string }[] {
   return bench.points.flatMap(({ factor, level, point }) => {
     const cmp = bench.comparisons.get(pointKey(point))!;
     return cmp.methods.map((p) => {

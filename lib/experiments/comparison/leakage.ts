@@ -63,7 +63,9 @@ interface ProbedFeature { method: string; fold: number; feature: string; dim: nu
  * 32-d f^e would be measured against the baseline's 64-d vector with a
  * weaker probe. Stored, so figures are redrawn without the models.
  */
-export async function analyseModels(cmp: Comparison, seed: number, opts: { resultsDir?: string; force?: boolean } = {}): Promise<ModelAnalysis> {
+export async function analyseModels(
+  cmp: Comparison, seed: number, opts: { resultsDir?: string; force?: boolean } = {}
+): Promise<ModelAnalysis> {
   const file = analysisFile(cmp, seed, opts.resultsDir);
   if (fs.existsSync(file) && !opts.force) return { ...readAnalysis(file), file, cached: true };
   const folds = [...new Set(cmp.foldOf.filter((f) => f >= 0))].sort((a, b) => a - b);
@@ -90,7 +92,10 @@ export async function analyseModels(cmp: Comparison, seed: number, opts: { resul
         const feats = extractFeatures(model, cmp.set, test, method.inputs(run.config.options).test === 'pair');
         const name = entry(p.method).feature;
         const f = feats[name];
-        if (!f) throw new Error(`${p.method}: its features() has no '${name}' (it has ${Object.keys(feats).join(', ')}); update the comparison's feature name`);
+        if (!f) {
+          throw new Error(`${p.method}: its features() has no '${name}' (it has ${Object.keys(feats).join(', ')}); `
+            + 'update the comparison\'s feature name');
+        }
         probed.push({ method: p.method, fold, feature: name, dim: f.dim, data: f.data, params });
       } finally {
         disposeModel(model);
@@ -137,4 +142,5 @@ export function leakageRows(a: ModelAnalysis): Row[] {
   });
 }
 
-export const leakageFigureRows = (a: ModelAnalysis) => a.leakage.map((r) => ({ method: leakLabel(r.method), fold: r.fold, accuracy: r.accuracy, chance: r.chance }));
+export const leakageFigureRows = (a: ModelAnalysis) =>
+  a.leakage.map((r) => ({ method: leakLabel(r.method), fold: r.fold, accuracy: r.accuracy, chance: r.chance }));

@@ -62,13 +62,15 @@ const ENTRIES: Record<string, Entry> = {
   },
   idferm: {
     label: 'IDFERM', variant: () => 'idferm', feature: 'e', own: idfermConfig,
-    network: 'RML network (conv groups, EC and ML branches), softmax + radial metric loss', pretraining: 'HNG generator + identity nets (face-db)',
+    network: 'RML network (conv groups, EC and ML branches), softmax + radial metric loss',
+    pretraining: 'HNG generator + identity nets (face-db)',
   },
   ddl: {
     label: 'DDL', variant: () => 'ddl-gar-id-il-p', feature: 'fe',
     // no stage-0 expression pretraining here: the other methods start from scratch on the same data
     own: (c) => ddlConfig(c, { ddlPretrain: 'scratch' }),
-    network: 'PreAct trunk + expression/disturbance attention, adversarial + attention transfer', pretraining: 'DFEM on the disturbance database (frozen)',
+    network: 'PreAct trunk + expression/disturbance attention, adversarial + attention transfer',
+    pretraining: 'DFEM on the disturbance database (frozen)',
   },
 };
 
@@ -87,7 +89,9 @@ export const methodLabel = (method: string) => entry(method).label;
 export function parseMethods(text: string, setting: string): string[] {
   const names = text.split(',').map((m) => m.trim()).filter(Boolean);
   const unknown = names.filter((m) => !ENTRIES[m]);
-  if (unknown.length) throw new Error(`${setting}='${text}': unknown method ${unknown.join(', ')}; methods: ${COMPARISON_METHODS.join(', ')}`);
+  if (unknown.length) {
+    throw new Error(`${setting}='${text}': unknown method ${unknown.join(', ')}; methods: ${COMPARISON_METHODS.join(', ')}`);
+  }
   if (!names.includes('baseline')) throw new Error(`${setting}='${text}' must include baseline: every paired test is against it`);
   return ['baseline', ...new Set(names.filter((m) => m !== 'baseline'))];
 }
@@ -108,15 +112,21 @@ export interface DataPoint {
   light: number;
 }
 
-export const mainScale = (c: Config): Scale => ({ dataset: c.dataset, subjects: c.comparisonSubjects, folds: c.comparisonFolds, epochs: c.comparisonEpochs, imageSize: c.comparisonImageSize });
+export const mainScale = (c: Config): Scale => ({
+  dataset: c.dataset, subjects: c.comparisonSubjects, folds: c.comparisonFolds, epochs: c.comparisonEpochs,
+  imageSize: c.comparisonImageSize });
 /** The benchmark always runs on SynFER: its factors are set by the generator. */
-export const benchScale = (c: Config): Scale => ({ dataset: 'synfer', subjects: c.comparisonBenchSubjects, folds: c.comparisonBenchFolds, epochs: c.comparisonBenchEpochs, imageSize: c.comparisonImageSize });
+export const benchScale = (c: Config): Scale => ({
+  dataset: 'synfer', subjects: c.comparisonBenchSubjects, folds: c.comparisonBenchFolds, epochs: c.comparisonBenchEpochs,
+  imageSize: c.comparisonImageSize });
 /** The main comparison's factor levels: the shared synfer* settings. */
 export const referencePoint = (c: Config): DataPoint => ({ confound: c.synferConfound, pose: c.synferPose, light: c.synferLight });
 
 /** The settings that define the data, identical for every method of a comparison. */
 export function sharedConfig(config: Config, scale: Scale, point: DataPoint): Config {
-  if (scale.imageSize % 16 !== 0) throw new Error(`comparisonImageSize=${scale.imageSize} must be a multiple of 16 (IDFERM's generator halves it four times)`);
+  if (scale.imageSize % 16 !== 0) {
+    throw new Error(`comparisonImageSize=${scale.imageSize} must be a multiple of 16 (IDFERM's generator halves it four times)`);
+  }
   return Object.freeze({
     ...config, dataset: scale.dataset, subjects: scale.subjects, imageSize: scale.imageSize, folds: scale.folds, epochs: scale.epochs,
     channels: 1, // IDFERM's RML network is defined on grey faces: every method gets the same grey images
@@ -125,7 +135,8 @@ export function sharedConfig(config: Config, scale: Scale, point: DataPoint): Co
 }
 
 const DATA_KEYS = ['dataset', 'dataRoot', 'manifest', 'seed', 'subjects', 'imageSize', 'channels', 'folds', 'epochs',
-  'synferExpressions', 'synferFrames', 'synferConfound', 'synferSubtle', 'synferLabelNoise', 'synferCorrupt', 'synferPose', 'synferLight', 'synferOcclusion'] as const;
+  'synferExpressions', 'synferFrames', 'synferConfound', 'synferSubtle', 'synferLabelNoise', 'synferCorrupt', 'synferPose',
+  'synferLight', 'synferOcclusion'] as const;
 
 /**
  * A method's configuration in the comparison: its paper notebook's settings
@@ -146,7 +157,10 @@ export function methodConfig(config: Config, method: string, scale: Scale, point
     extra.splPaceEpochs = paceEpochsFor(scale.epochs, paces).join(',');
   }
   if (method === 'idferm') Object.assign(extra, { idfermRmlWidth: config.comparisonRmlWidth, idfermImageSize: scale.imageSize });
-  if (method === 'ddl') Object.assign(extra, { ddlWidth: config.comparisonDdlWidth, ddlCrop: Math.round((scale.imageSize * config.ddlCrop) / config.ddlImageSize) });
+  if (method === 'ddl') {
+    Object.assign(extra, {
+      ddlWidth: config.comparisonDdlWidth, ddlCrop: Math.round((scale.imageSize * config.ddlCrop) / config.ddlImageSize) });
+  }
   return Object.freeze({ ...entry(method).own(config), ...data, ...extra }) as Config;
 }
 
@@ -171,7 +185,9 @@ export interface ComparisonPlan {
 }
 
 /** Loads the shared data and plans every method's run (no training); every method must train the same number of epochs. */
-export async function planComparison(config: Config, methods: string[], scale: Scale, point: DataPoint, opts: { resultsDir?: string; set?: FerSet } = {}): Promise<ComparisonPlan> {
+export async function planComparison(
+  config: Config, methods: string[], scale: Scale, point: DataPoint, opts: { resultsDir?: string; set?: FerSet } = {}
+): Promise<ComparisonPlan> {
   for (const m of methods) entry(m);
   const set = opts.set ?? await loadDataset(sharedConfig(config, scale, point));
   const planned: PlannedMethod[] = [], skipped: ComparisonPlan['skipped'] = [];
@@ -186,7 +202,9 @@ export async function planComparison(config: Config, methods: string[], scale: S
     planned.push({ method, variant, config: cfg, runId: p.runId, dir: p.dir, totalEpochs: p.config.totalEpochs });
   }
   const off = planned.filter((p) => p.totalEpochs !== scale.epochs);
-  if (off.length) throw new Error(`comparison: ${off.map((p) => `${p.method} would train ${p.totalEpochs} epochs`).join(', ')}, not ${scale.epochs}`);
+  if (off.length) {
+    throw new Error(`comparison: ${off.map((p) => `${p.method} would train ${p.totalEpochs} epochs`).join(', ')}, not ${scale.epochs}`);
+  }
   return { scale, point, set, foldOf: defaultFolds(set, scale.folds, config.seed), methods: planned, skipped };
 }
 
@@ -203,8 +221,11 @@ export const comparisonRuns = (plan: ComparisonPlan, train: boolean,
   }));
 
 /** Runs (or reuses) every planned method on the shared folds, all at once: their folds share the fold pool. */
-export async function runPlanned(plan: ComparisonPlan, opts: { resultsDir?: string; log?: (line: string) => void; label?: string } = {}): Promise<Comparison> {
-  const results = await runStudy(comparisonRuns(plan, true, { resultsDir: opts.resultsDir }), { label: opts.label, log: opts.log });
+export async function runPlanned(
+  plan: ComparisonPlan, opts: { resultsDir?: string; log?: (line: string) => void; label?: string } = {}
+): Promise<Comparison> {
+  const results = await runStudy(comparisonRuns(plan, true, { resultsDir: opts.resultsDir }),
+    { label: opts.label, log: opts.log });
   return { ...plan, runs: Object.fromEntries(plan.methods.map((p, i) => [p.method, results[i]!])) };
 }
 
@@ -214,11 +235,15 @@ export const planMainComparison = (config: Config, opts: { resultsDir?: string; 
     referencePoint(config), opts);
 
 /** The main comparison: plans, runs (or reuses) and records it in the results index. */
-export async function runComparison(config: Config, opts: { resultsDir?: string; log?: (line: string) => void; set?: FerSet } = {}): Promise<Comparison> {
+export async function runComparison(
+  config: Config, opts: { resultsDir?: string; log?: (line: string) => void; set?: FerSet } = {}
+): Promise<Comparison> {
   const cmp = await runPlanned(await planMainComparison(config, opts), opts);
   const root = opts.resultsDir ?? RESULTS_DIR;
   writeFileAtomic(comparisonIndexFile(config.profile, root), JSON.stringify({
-    dataset: cmp.set.name, runs: cmp.methods.map((p) => ({ method: p.method, label: entry(p.method).label, runId: p.runId, dir: path.relative(root, p.dir) })),
+    dataset: cmp.set.name,
+    runs: cmp.methods.map((p) => ({
+      method: p.method, label: entry(p.method).label, runId: p.runId, dir: path.relative(root, p.dir) })),
   }, null, 2) + '\n');
   return cmp;
 }

@@ -46,8 +46,10 @@ export function setupRows(cmp: Comparison, analysis?: ModelAnalysis): Row[] {
   return cmp.methods.map((p) => {
     const c = cmp.runs[p.method]?.config ?? p.config;
     const batch = p.method === 'idferm' ? `${queriesPerBatch(cmp.set.classes.length)} (2 per class)` : String(c.batchSize);
-    const opt = p.method === 'idferm' ? `SGD m0.9, lr ${c.idfermLearningRate}` : p.method === 'ddl' ? `Adam β1 0.5, lr ${c.learningRate}` : `${c.optimizer}, lr ${c.learningRate}`;
-    const width = p.method === 'idferm' ? `RML w${c.idfermRmlWidth}` : p.method === 'ddl' ? `PreAct w${c.ddlWidth}, crop ${c.ddlCrop}` : `${c.backbone} w${c.backboneWidth}`;
+    const opt = p.method === 'idferm' ? `SGD m0.9, lr ${c.idfermLearningRate}`
+      : p.method === 'ddl' ? `Adam β1 0.5, lr ${c.learningRate}` : `${c.optimizer}, lr ${c.learningRate}`;
+    const width = p.method === 'idferm' ? `RML w${c.idfermRmlWidth}`
+      : p.method === 'ddl' ? `PreAct w${c.ddlWidth}, crop ${c.ddlCrop}` : `${c.backbone} w${c.backboneWidth}`;
     const run = cmp.runs[p.method];
     return {
       method: entry(p.method).label, variant: p.variant, network: width, init: initOf(p.method, c), 'batch': batch, optimiser: opt,
@@ -61,7 +63,8 @@ export function setupRows(cmp: Comparison, analysis?: ModelAnalysis): Row[] {
 export function dataRow(cmp: ComparisonPlan, config: Config): Row {
   return {
     data: cmp.set.name, samples: cmp.set.labels.length, subjects: new Set(cmp.set.subjects).size, classes: cmp.set.classes.length,
-    image: `${cmp.scale.imageSize}×${cmp.scale.imageSize} grey`, folds: `${cmp.scale.folds} subject-independent (shared)`, epochs: cmp.scale.epochs,
+    image: `${cmp.scale.imageSize}×${cmp.scale.imageSize} grey`, folds: `${cmp.scale.folds} subject-independent (shared)`,
+    epochs: cmp.scale.epochs,
     seed: config.seed, confound: cmp.point.confound, 'pose ±°': cmp.point.pose, light: cmp.point.light,
     'backbone init': String((config as unknown as Record<string, unknown>).backboneInit ?? 'scratch'), profile: config.profile,
   };
@@ -97,7 +100,8 @@ export function resultRows(results: MethodResult[]): Row[] {
   return results.map((r) => {
     const d = r.vsBaseline;
     return {
-      method: r.label, 'accuracy %': pm(r.accuracy), 'macro-F1 %': pm(r.macroF1), 'per fold %': r.accuracy.map((a) => a.toFixed(1)).join(' '),
+      method: r.label, 'accuracy %': pm(r.accuracy), 'macro-F1 %': pm(r.macroF1),
+      'per fold %': r.accuracy.map((a) => a.toFixed(1)).join(' '),
       'Δ vs baseline': d ? formatPaired(d) : '',
       '95 % CI (pp)': d ? `${signed(d.ci[0])} to ${signed(d.ci[1])}` : '',
       't': d ? tText(d.t) : '',

@@ -20,7 +20,9 @@ const listed = (xs: { label: string }[]) => xs.map((x) => x.label).join(', ');
  * test over folds: p < 0.05 in a paired t-test, and a 'no' also when the
  * 95 % interval rules out a gain of a point or more.
  */
-export function comparisonVerdicts(results: MethodResult[], bench: Benchmark | null, analysis: ModelAnalysis | null, faceApi: FaceApiScore | null): Row[] {
+export function comparisonVerdicts(
+  results: MethodResult[], bench: Benchmark | null, analysis: ModelAnalysis | null, faceApi: FaceApiScore | null
+): Row[] {
   const out: Row[] = [];
   const others = results.filter((r): r is MethodResult & { vsBaseline: PairedTest } => r.vsBaseline !== null);
   const beat = others.filter((r) => r.vsBaseline.verdict === 'yes');
@@ -65,8 +67,10 @@ export function comparisonVerdicts(results: MethodResult[], bench: Benchmark | n
       out.push({
         question: `As ${factor === 'confound' ? 'the identity confound' : factor === 'pose' ? 'the pose range' : 'the illumination range'} `
           + `grows (${rows[0].levels}), does any method lose less accuracy than the baseline (p < 0.05)?`,
-        numbers: `baseline loses ${base?.['accuracy lost (pp)'] ?? 'n/a'} pp; ${rows.filter((r) => r.method !== 'Baseline').map((r) => `${r.method} ${r['accuracy lost (pp)']}`).join('; ')}`,
-        answer: !learnt ? 'unclear: no method is above chance at any of these levels' : robust.length ? `yes: ${robust.map((r) => r.method).join(', ')}` : 'no',
+        numbers: `baseline loses ${base?.['accuracy lost (pp)'] ?? 'n/a'} pp; `
+          + `${rows.filter((r) => r.method !== 'Baseline').map((r) => `${r.method} ${r['accuracy lost (pp)']}`).join('; ')}`,
+        answer: !learnt ? 'unclear: no method is above chance at any of these levels'
+          : robust.length ? `yes: ${robust.map((r) => r.method).join(', ')}` : 'no',
       });
     }
   }
@@ -102,7 +106,8 @@ export function comparisonVerdicts(results: MethodResult[], bench: Benchmark | n
     const above = faceApi.accuracyRestricted > faceApi.chanceRestricted + 2 * se;
     out.push({
       question: 'Does the off-the-shelf face-api model read our faces above chance?',
-      numbers: `${(100 * faceApi.accuracyRestricted).toFixed(1)} % on ${faceApi.mappable} mappable samples (chance ${(100 * faceApi.chanceRestricted).toFixed(1)} %, 2 s.e. ${(200 * se).toFixed(1)} pp)`,
+      numbers: `${(100 * faceApi.accuracyRestricted).toFixed(1)} % on ${faceApi.mappable} mappable samples `
+        + `(chance ${(100 * faceApi.chanceRestricted).toFixed(1)} %, 2 s.e. ${(200 * se).toFixed(1)} pp)`,
       answer: above ? 'yes' : 'no',
     });
   }
