@@ -85,13 +85,17 @@ export async function loadFaceDb(config: Config, opts: { resultsDir?: string } =
   let set: FerSet, targets: Float32Array;
   if (config.idfermHngManifest) {
     const pairs = hngPairManifest(config.idfermHngManifest, opts.resultsDir);
-    set = await loadManifestSet(pairs.file, { size, channels: 1, name: `hng-facedb-${size}px`, ...(opts.resultsDir ? { cacheDir: path.join(opts.resultsDir, 'cache') } : {}) });
+    set = await loadManifestSet(pairs.file, {
+      size, channels: 1, name: `hng-facedb-${size}px`, ...(opts.resultsDir ? { cacheDir: path.join(opts.resultsDir, 'cache') } : {}) });
     targets = set.neutral!;
-    // IDFERM Sec. 3: inputs are flipped so that the self-occluded side is always on the right (negative yaw taken as left-occluded: our reading)
+    // IDFERM Sec. 3: inputs are flipped so that the self-occluded side is always on the right
+    // (negative yaw taken as left-occluded: our reading)
     flipRows(set, set.images, set.rows.map((r) => Number(r.yaw) < 0));
   } else {
     if (config.dataset !== 'synfer') throw new Error(`IDFERM on ${config.dataset} faces needs a generator trained on real faces: set idfermHngManifest (FER_IDFERM_HNG_MANIFEST) to a Multi-PIE (or other face-db) manifest`);
-    set = await loadDataset({ ...config, dataset: 'synfer', subjects: config.idfermHngSubjects, imageSize: size, channels: 1, seed: deriveSeed(config.seed, 'face-db') % 100000 });
+    set = await loadDataset({
+      ...config, dataset: 'synfer', subjects: config.idfermHngSubjects, imageSize: size, channels: 1,
+      seed: deriveSeed(config.seed, 'face-db') % 100000 });
     targets = await frontalImages(set);
   }
   const per = size * size;
@@ -121,8 +125,12 @@ function flipRows(set: FerSet, images: Float32Array, flags: boolean[]): void {
   });
 }
 
-export function concat(a: Float32Array, b: Float32Array) { const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
-export function concat32(a: Int32Array, b: Int32Array) { const o = new Int32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o; }
+export function concat(a: Float32Array, b: Float32Array) {
+  const o = new Float32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o;
+}
+export function concat32(a: Int32Array, b: Int32Array) {
+  const o = new Int32Array(a.length + b.length); o.set(a); o.set(b, a.length); return o;
+}
 
 /** Each sample's ground-truth frontal neutral face (SynFER's frontal_path), [N, S, S, 1] in [0, 1]; null when the rows have none. */
 export async function frontalImages(set: FerSet): Promise<Float32Array> {
@@ -141,6 +149,14 @@ export async function frontalImages(set: FerSet): Promise<Float32Array> {
   return out;
 }
 
-export const pick = (a: Float32Array, per: number, idx: number[]) => { const o = new Float32Array(idx.length * per); idx.forEach((s, i) => o.set(a.subarray(s * per, (s + 1) * per), i * per)); return o; };
+export const pick = (a: Float32Array, per: number, idx: number[]) => {
+  const o = new Float32Array(idx.length * per);
+  idx.forEach((s, i) => o.set(a.subarray(s * per, (s + 1) * per), i * per));
+  return o;
+};
 export const lcg = (seed: number) => { let s = seed >>> 0; return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32); };
-export function shuffledRange(n: number, r: () => number) { const o = Array.from({ length: n }, (_, i) => i); for (let i = n - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [o[i], o[j]] = [o[j], o[i]]; } return o; }
+export function shuffledRange(n: number, r: () => number) {
+  const o = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [o[i], o[j]] = [o[j], o[i]]; }
+  return o;
+}

@@ -23,7 +23,9 @@ export interface IdNetStage { net: tf.LayersModel; curve: Row[]; cached: boolean
 
 /** An IdNet trained (or loaded) on face-db subjects: 'a' for the losses, 'b' for the evaluator. */
 export async function idNetStage(config: Config, db: FaceDb, which: 'a' | 'b', o: StageOptions): Promise<IdNetStage | null> {
-  const spec = { size: db.size, width: which === 'a' ? 16 : 12, embedding: which === 'a' ? 64 : 48, subjects: db.subjectCount, seed: deriveSeed(config.seed, 'idnet', which) };
+  const spec = {
+    size: db.size, width: which === 'a' ? 16 : 12, embedding: which === 'a' ? 64 : 48, subjects: db.subjectCount,
+    seed: deriveSeed(config.seed, 'idnet', which) };
   const settings = { ...hngSettings(config), which, spec };
   const dir = stageDir(`idnet-${which}`, settings, o.resultsDir);
   const file = path.join(dir, 'weights.ckpt');
@@ -34,8 +36,10 @@ export async function idNetStage(config: Config, db: FaceDb, which: 'a' | 'b', o
     return { net, curve: readCsvRows(path.join(dir, 'curves.csv')), cached: true };
   }
   // the identity nets see targets and inputs: every subject's faces, with and without expression
-  const images = concat(db.x, db.g), subjects = concat32(db.subjects, Int32Array.from({ length: db.g.length / (db.size * db.size) }, (_, i) => i));
-  const curve = (await trainIdNet(net, images, subjects, { size: db.size, epochs: config.idfermIdnetEpochs, batchSize: 32, seed: spec.seed }))
+  const images = concat(db.x, db.g);
+  const subjects = concat32(db.subjects, Int32Array.from({ length: db.g.length / (db.size * db.size) }, (_, i) => i));
+  const curve = (await trainIdNet(net, images, subjects, {
+    size: db.size, epochs: config.idfermIdnetEpochs, batchSize: 32, seed: spec.seed }))
     .map((r) => ({ ...r, net: which }));
   fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, 'stage.json'), JSON.stringify(settings, null, 2) + '\n');
@@ -73,5 +77,7 @@ export async function identityFor(config: Config, db: FaceDb, o: StageOptions): 
     return { net: await loadIdentityNetFile(config.idfermIdentityWeights), curve: [] };
   }
   const a = await idNetStage(config, db, 'a', o);
-  return a && { net: identityNetFromModel(a.net, 'synthetic', `IdNet-A: a small CNN trained to tell ${db.subjectCount} synthetic face-db subjects apart (stand-in for VGG-Face and Light CNN)`), curve: a.curve };
+  const about = `IdNet-A: a small CNN trained to tell ${db.subjectCount} synthetic face-db subjects apart `
+    + '(stand-in for VGG-Face and Light CNN)';
+  return a && { net: identityNetFromModel(a.net, 'synthetic', about), curve: a.curve };
 }

@@ -65,14 +65,17 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
   const { net: identity, curve: idCurve } = id;
   const evaluator = identityNetFromModel(b.net, 'synthetic', 'IdNet-B (evaluator)');
   const { threshold, eer } = eerThreshold(evaluator, db, deriveSeed(config.seed, 'eer'));
-  const arch = { size: db.size, width: config.idfermHngWidth, latent: config.idfermHngLatent, seed: deriveSeed(config.seed, 'hng'), residual: config.idfermHngResidual };
+  const arch = {
+    size: db.size, width: config.idfermHngWidth, latent: config.idfermHngLatent, seed: deriveSeed(config.seed, 'hng'),
+    residual: config.idfermHngResidual };
   const settings = hngSettings(config);
   const aeOnly = variant === 'ae-only';
   const warmDir = stageDir(aeOnly ? 'warmup-ae' : 'warmup', settings, root);
   const hng = buildHng(arch);
   const parts = { enc: hng.enc, dec: hng.dec, dis: hng.dis };
   const result = (curves: Row[], cached: boolean): HngStage => ({
-    variant, dir, hng, curves, identity, evaluator, threshold, eer, idnetCurves: [...idCurve, ...b.curve], cached, seconds: (Date.now() - t0) / 1000, faceDb: db.name,
+    variant, dir, hng, curves, identity, evaluator, threshold, eer, idnetCurves: [...idCurve, ...b.curve], cached,
+    seconds: (Date.now() - t0) / 1000, faceDb: db.name,
   });
   if (fs.existsSync(file)) {
     await loadCheckpoint(file, parts, {});
@@ -126,10 +129,12 @@ export async function hngStage(config: Config, variant = 'full', opts: StageOpti
     }
   }
   // phase 2: the full objective of the variant
-  const full = await runPhase('full', config.idfermHngEpochs, v.weights, deriveSeed(config.seed, 'hng-full', variant), config.idfermHngWarmupEpochs);
+  const full = await runPhase('full', config.idfermHngEpochs, v.weights, deriveSeed(config.seed, 'hng-full', variant),
+    config.idfermHngWarmupEpochs);
   const curves = [...warmCurves, ...full];
   fs.mkdirSync(dir, { recursive: true });
-  writeFileAtomic(path.join(dir, 'stage.json'), JSON.stringify({ ...settings, variant, ...v, identityNet: identity.description }, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, 'stage.json'),
+    JSON.stringify({ ...settings, variant, ...v, identityNet: identity.description }, null, 2) + '\n');
   writeCsv(path.join(dir, 'curves.csv'), curves);
   await saveCheckpoint(file, { state: {}, parts, optimizers: {} }); // last: marks the stage complete
   progress?.done(`HNG ${variant}: ${curves.length} epochs in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${path.relative(RESULTS_DIR, dir)}`);
@@ -192,7 +197,8 @@ export async function evaluateHng(stage: HngStage, set: FerSet, refs = generateR
     l1ToOracle = a / oracle.length; l1InputToOracle = b / oracle.length; closerPct = (100 * closer) / n;
   }
   return {
-    variant: stage.variant, identityErrorPct: (100 * dists.filter((d) => d > stage.threshold).length) / n, idDistances: dists, threshold: stage.threshold, l1ToOracle, l1InputToOracle, closerPct,
+    variant: stage.variant, identityErrorPct: (100 * dists.filter((d) => d > stage.threshold).length) / n, idDistances: dists,
+    threshold: stage.threshold, l1ToOracle, l1InputToOracle, closerPct,
   };
 }
 
