@@ -16,11 +16,16 @@ import { loadConfig } from '../lib/config';
 import { identityLeakage, identitySplit, principalProjection } from '../lib/analysis/leakage';
 import { formatP, pairedTest } from '../lib/analysis/paired';
 import { pairedTTest, regularizedIncompleteBeta, studentTCdf, studentTTwoSided } from '../lib/analysis/t-test';
-import * as cmp from '../lib/experiments/comparison';
+import {
+  COMPARISON_METHODS, mainScale, methodConfig, parseMethods, referencePoint, runComparison, sharedConfig,
+} from '../lib/experiments/comparison/plan';
+import { type MethodResult, methodResults, resultRows, setupRows } from '../lib/experiments/comparison/rows';
+import { analyseModels } from '../lib/experiments/comparison/leakage';
+import { comparisonVerdicts } from '../lib/experiments/comparison/verdicts';
 import { accuracyByMethodSpec, factorCurvesSpec, leakageSpec } from '../lib/figures/comparison';
 import { specToSvg } from '../lib/figures/render';
 import { faceApiIndexOf, loadFaceApiExpression, scoreFaceApi } from '../lib/models/face-api-expression';
-import { resultsIndex } from '../lib/results/index-report';
+import { resultsIndex } from '../lib/experiments/index-report';
 import { readCsvRows, RUN_FILES } from '../lib/results/store';
 import { tinySet } from './tiny-set';
 
@@ -143,8 +148,8 @@ const config = loadConfig({ FER_PROFILE: 'smoke' }, { comparisonMethods: 'baseli
 
 test('every method of the comparison gets the same data, folds, image size and epochs', () => {
   const lite = loadConfig({ FER_PROFILE: 'lite' });
-  const scale = cmp.mainScale(lite), point = cmp.referencePoint(lite);
-  const configs = cmp.COMPARISON_METHODS.map((m) => cmp.methodConfig(lite, m, scale, point));
+  const scale = mainScale(lite), point = referencePoint(lite);
+  const configs = COMPARISON_METHODS.map((m) => methodConfig(lite, m, scale, point));
   for (const k of ['dataset', 'subjects', 'imageSize', 'channels', 'folds', 'epochs', 'seed', 'synferConfound', 'synferPose', 'synferLight', 'synferLabelNoise', 'synferCorrupt'] as const) {
     assert.equal(new Set(configs.map((c) => c[k])).size, 1, `${k}: ${configs.map((c) => c[k]).join(', ')}`);
   }
@@ -156,26 +161,26 @@ test('every method of the comparison gets the same data, folds, image size and e
   assert.equal(ddl.ddlCrop, lite.ddlCrop, 'at the DDL notebook\'s image size the crop is its own');
   assert.equal(spndl.splPaceEpochs.split(',').map(Number).reduce((a, b) => a + b, 0), lite.comparisonEpochs, 'SPL schedule fitted into the budget');
   // fewer epochs than paces: the last paces only
-  const short = cmp.methodConfig(lite, 'spndl', { ...scale, epochs: 2 }, point);
+  const short = methodConfig(lite, 'spndl', { ...scale, epochs: 2 }, point);
   assert.deepEqual([short.splRho, short.splPaceEpochs], ['0.9,1', '1,1']);
-  assert.throws(() => cmp.methodConfig(lite, 'resnet', scale, point), /unknown method 'resnet'; methods: baseline, spndl, gndl, idferm, ddl/);
-  assert.throws(() => cmp.parseMethods('baseline,spndl,foo', 'comparisonMethods'), /comparisonMethods='baseline,spndl,foo': unknown method foo/);
-  assert.throws(() => cmp.parseMethods('spndl,gndl', 'comparisonMethods'), /must include baseline/);
-  assert.deepEqual(cmp.parseMethods('gndl, baseline', 'x'), ['baseline', 'gndl']);
-  assert.throws(() => cmp.sharedConfig(lite, { ...scale, imageSize: 40 }, point), /multiple of 16/);
+  assert.throws(() => methodConfig(lite, 'resnet', scale, point), /unknown method 'resnet'; methods: baseline, spndl, gndl, idferm, ddl/);
+  assert.throws(() => parseMethods('baseline,spndl,foo', 'comparisonMethods'), /comparisonMethods='baseline,spndl,foo': unknown method foo/);
+  assert.throws(() => parseMethods('spndl,gndl', 'comparisonMethods'), /must include baseline/);
+  assert.deepEqual(parseMethods('gndl, baseline', 'x'), ['baseline', 'gndl']);
+  assert.throws(() => sharedConfig(lite, { ...scale, imageSize: 40 }, point), /multiple of 16/);
 });
 
 test('a tiny comparison trains every method on the same folds, compares it with the baseline and probes its features', async () => {
   const set = tinySet({ size: 16 });
   const resultsDir = path.join(root, 'results');
-  const run = await cmp.runComparison(config, { set, resultsDir });
+  const run = await runComparison(config, { set, resultsDir });
   assert.deepEqual(run.methods.map((p) => p.method), ['baseline', 'spndl', 'gndl']);
   const folds = run.methods.map((p) => fs.readFileSync(path.join(run.runs[p.method].dir, RUN_FILES.folds), 'utf8'));
   assert.ok(folds.every((f) => f === folds[0]), 'identical fold files');
   assert.equal(new Set(readCsvRows(path.join(run.runs.baseline.dir, RUN_FILES.folds)).map((r) => r.fold)).size, 2);
   assert.ok(run.methods.every((p) => run.runs[p.method].config.totalEpochs === 1 && run.runs[p.method].config.imageSize === 16));
 
-  const results = cmp.methodResults(run);
+  const results = methodResults(run);
   assert.equal(results[0].vsBaseline, null, 'the baseline is not compared with itself');
   for (const r of results.slice(1)) {
     assert.equal(r.vsBaseline!.n, 2);
@@ -183,11 +188,11 @@ test('a tiny comparison trains every method on the same folds, compares it with 
     assert.ok(r.vsBaseline!.diffs.every((d, i) => Math.abs(d - perFold[i]) < 1e-9), 'differences are per fold');
     assert.equal(r.macroF1.length, 2);
   }
-  const table = cmp.resultRows(results);
+  const table = resultRows(results);
   assert.equal(table[1]['p (paired t)'], formatP(results[1].vsBaseline!.p), 'the table shows the shared test');
   assert.equal(table[1]['beats baseline'], results[1].vsBaseline!.verdict);
   const tensors = tf.memory().numTensors;
-  const analysis = await cmp.analyseModels(run, config.seed, { resultsDir });
+  const analysis = await analyseModels(run, config.seed, { resultsDir });
   assert.equal(tf.memory().numTensors, tensors, 'fold models and probes disposed');
   assert.deepEqual(Object.keys(analysis.parameters).sort(), ['baseline', 'gndl', 'spndl']);
   assert.ok(analysis.parameters.gndl > analysis.parameters.baseline, 'GNDL adds the NFG to the shared backbone');
@@ -197,8 +202,8 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   assert.ok(analysis.leakage.every((r) => r.probeDim === smallest), 'every feature, pixels included, probed in the smallest one\'s size');
   assert.ok(analysis.leakage.some((r) => r.dim > smallest), 'the wider features were projected');
   assert.ok(analysis.leakage.every((r) => r.accuracy >= 0 && r.accuracy <= 1 && r.chance === 1 / 3));
-  assert.equal((await cmp.analyseModels(run, config.seed, { resultsDir })).cached, true);
-  assert.equal(cmp.setupRows(run, analysis).length, 3);
+  assert.equal((await analyseModels(run, config.seed, { resultsDir })).cached, true);
+  assert.equal(setupRows(run, analysis).length, 3);
 
   const all = resultsIndex(config, { resultsDir });
   const index = all.filter((r) => r.paper === 'ALL FOUR');
@@ -209,12 +214,12 @@ test('a tiny comparison trains every method on the same folds, compares it with 
 });
 
 test('the verdicts are computed from the numbers with the shared paired test', () => {
-  const r = (method: string, label: string, acc: number[], base: number[]): cmp.MethodResult => ({
+  const r = (method: string, label: string, acc: number[], base: number[]): MethodResult => ({
     method, label, accuracy: acc, macroF1: acc,
     vsBaseline: method === 'baseline' ? null : pairedTest(acc.map((a, i) => a - base[i])),
   });
   const base = [50, 52, 48];
-  const answers = (acc: number[]) => cmp.comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', acc, base)],
+  const answers = (acc: number[]) => comparisonVerdicts([r('baseline', 'Baseline', base, base), r('spndl', 'SPNDL', acc, base)],
     null, null, null).map((v) => String(v.answer));
   const clear = answers([60, 63, 58]);
   assert.equal(clear[0], 'yes: SPNDL', '+10.3 ± 0.6, p < 0.05');

@@ -11,7 +11,7 @@ import { buildDfem } from '../lib/models/ddl/dfem';
 import { readWeightsFile } from '../lib/models/pretrained';
 import { ddlConfig, ddlDfemMethod, ddlMethod, dfemRunConfig, type DdlModel } from '../lib/experiments/ddl';
 import { loadDdlWeights, prepareDdlInit, stage0WeightsFile, type DdlInit } from '../lib/experiments/ddl-pretrain';
-import type { PrepareContext, RunConfig } from '../lib/experiments/method';
+import type { PrepareContext, RunConfig } from '../lib/train/run-types';
 import { planRun, runExperiment } from '../lib/experiments/runner';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { disposeModel } from '../lib/train/trainer';

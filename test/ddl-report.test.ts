@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
-import { leakageClaim, leakageProbe, type ProbeRow } from '../lib/analysis/ddl-report';
+import { leakageClaim, leakageProbe, type ProbeRow } from '../lib/experiments/ddl-report';
 import { runExperiment } from '../lib/experiments/runner';
 import { tinyFolds, tinySet } from './tiny-set';
 

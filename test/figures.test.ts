@@ -9,7 +9,7 @@ import { gndlConfig } from '../lib/experiments/gndl-study';
 import { runExperiment } from '../lib/experiments/runner';
 import { regenerateFigures } from '../lib/figures/regenerate';
 import { PROJECT_ROOT } from '../lib/paths';
-import { resultsIndex, resultsMarkdown, runsVariantAsDefined } from '../lib/results/index-report';
+import { resultsIndex, resultsMarkdown, runsVariantAsDefined } from '../lib/experiments/index-report';
 import { paperTable } from '../lib/results/paper-tables';
 import { tinySet } from './tiny-set';
 

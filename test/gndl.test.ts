@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
 import { gndlMethod } from '../lib/experiments/gndl';
-import type { Batch, MethodModel, OptionValue } from '../lib/experiments/method';
+import type { Batch, MethodModel, OptionValue } from '../lib/train/run-types';
 import { runExperiment } from '../lib/experiments/runner';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { buildNfg, DEFAULT_NFG, nearestUpsample2x, neutralLoss, nfgLayerRows, stopGradient } from '../lib/models/gndl';

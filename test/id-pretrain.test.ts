@@ -13,7 +13,7 @@ import { gndlMethod } from '../lib/experiments/gndl';
 import {
   ensureIdentityDatabase, ensureIdPretrain, exportedWeightsFile, heldOutPerIdentity, type BackboneInit,
 } from '../lib/experiments/id-pretrain';
-import type { Method, PrepareContext } from '../lib/experiments/method';
+import type { Method, PrepareContext } from '../lib/train/run-types';
 import { registerMethod } from '../lib/experiments/methods';
 import { planRun, runExperiment } from '../lib/experiments/runner';
 import { spndlMethod } from '../lib/experiments/spndl';
@@ -149,7 +149,9 @@ test("contradictory settings and methods that do not prepare the init are errors
     /backboneInit='id-pre' and pretrainedWeights='weights\/model.json' contradict/);
   registerMethod({ ...baselineMethod, name: 'test-no-prepare', prepare: undefined });
   const rc = planRun({ config: config({ backboneInit: 'id-pre' }), method: 'test-no-prepare', set, resultsDir: root }).config;
-  assert.throws(() => baselineMethod.build({ config: rc, options: rc.options, data: dataInfo(set), fold: 0, seed: 1, prepared: undefined }),
+  // the trainer says whether the run's method prepares (methodPrepares), as for a run of test-no-prepare
+  const ctx = { config: rc, options: rc.options, data: dataInfo(set), fold: 0, seed: 1, prepared: undefined };
+  assert.throws(() => baselineMethod.build({ ...ctx, methodPrepares: false }),
     /method 'test-no-prepare' built its backbone without the identity-pretrained weights/);
   fs.rmSync(root, { recursive: true });
 });

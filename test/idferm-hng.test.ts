@@ -18,7 +18,9 @@ import { writeManifest } from '../lib/data/manifest';
 import { buildManifest } from '../lib/data/readers';
 import { buildHng, hngStep } from '../lib/models/idferm/hng';
 import { faceApiIdentityNet } from '../lib/models/idferm/identity-net';
-import { disposeHngStage, generateReferences, hngPairRows, hngStage, hngStageStored, loadFaceDb, loadHngStage } from '../lib/experiments/idferm-hng';
+import { disposeHngStage, generateReferences, hngStage, loadHngStage } from '../lib/experiments/idferm-hng/stage';
+import { hngPairRows, loadFaceDb } from '../lib/experiments/idferm-hng/face-db';
+import { hngStageStored } from '../lib/experiments/idferm-hng/settings';
 import { tinySet } from './tiny-set';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fer-idferm-hng-'));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { buildHng, generate, hngStep, PAPER_WEIGHTS, POSITIONAL_WEIGHTS, symmetryLoss } from '../lib/models/idferm/hng';
-import { hngSettings, hngVariantSettings } from '../lib/experiments/idferm-hng';
+import { hngSettings, hngVariantSettings } from '../lib/experiments/idferm-hng/settings';
 import { buildIdNet, identityNetFromModel } from '../lib/models/idferm/identity-net';
 import { buildRmlNet, comparisonFormulas, decisionH, disposeRml, radialLoss, rmlForward, rmlPredict, tripletLoss, tupletClustersLoss } from '../lib/models/idferm/rml';
 import { classBalancedBatches, sparseKeep, subjectBatches } from '../lib/experiments/idferm';

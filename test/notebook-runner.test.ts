@@ -28,7 +28,7 @@ const good = notebook([
   ['code', "console.log(process.env.FER_PROFILE, require('path').basename(process.cwd()));"],
 ]);
 const progress = notebook([
-  ['code', "import { progressLine } from '../../dist/lib/notebook/display';\nconst line = progressLine();\nfor (let i = 1; i <= 20000; i++) line.update(`step ${i}`);\nline.done();"],
+  ['code', "import { progressLine } from '../../dist/lib/core/progress';\nconst line = progressLine();\nfor (let i = 1; i <= 20000; i++) line.update(`step ${i}`);\nline.done();"],
   ['code', "console.log('kernel still alive');"],
 ]);
 // more messages in one synchronous burst than zeromq sends without waiting (512)

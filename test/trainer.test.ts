@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { loadConfig } from '../lib/config';
 import { baselineMethod } from '../lib/experiments/baseline';
-import type { Batch, Method } from '../lib/experiments/method';
+import type { Batch, Method } from '../lib/train/run-types';
 import { resolveRunConfig } from '../lib/experiments/settings';
 import { TrainOptimizer } from '../lib/train/optim';
 import { buildBackbone, backboneForward } from '../lib/models/backbones';
@@ -117,7 +117,8 @@ test('pretrained weights load by name (tfjs or torchvision names); a shape misma
 });
 
 test('paired methods get each target\'s neutral reference; a set without references is a clear error', async () => {
-  const { backboneForRun, linearClassifier } = await import('../lib/experiments/baseline');
+  const { backboneForRun } = await import('../lib/experiments/baseline');
+  const { linearClassifier } = await import('../lib/models/heads');
   const { TrainOptimizer } = await import('../lib/train/optim');
   const { crossEntropy } = await import('../lib/train/losses');
   const { trainableVariables, backboneFeatures } = await import('../lib/models/backbones');

@@ -8,7 +8,8 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import Papa from 'papaparse';
-import { writeFileAtomic, writeManifest, type Exclusion, type ManifestRow } from '../lib/data/manifest';
+import { writeManifest, type Exclusion, type ManifestRow } from '../lib/data/manifest';
+import { writeFileAtomic } from '../lib/core/atomic-write';
 import { READERS, buildManifest, type ReaderOptions } from '../lib/data/readers';
 
 const HELP = `usage: npm run data -- manifest --dataset NAME --root DIR --out FILE.csv [options]

@@ -6,7 +6,7 @@
 import { parseArgs } from 'util';
 import type { Expression } from '../lib/data/classes';
 import { generateSynfer, resolveSynferOptions, synferDefaults, type SynferOptions } from '../lib/data/synfer/generate';
-import { progressLine } from '../lib/notebook/display';
+import { progressLine } from '../lib/core/progress';
 
 const d = synferDefaults('lab');
 const w = synferDefaults('wild');

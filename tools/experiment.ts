@@ -10,7 +10,7 @@
 import { parseArgs } from 'util';
 import { describeBackend, initBackend } from '../lib/backend';
 import { loadConfig, PROFILES } from '../lib/config';
-import type { OptionValue } from '../lib/experiments/method';
+import type { OptionValue } from '../lib/train/run-types';
 import { describeMethods, getMethod } from '../lib/experiments/methods';
 import { runExperiment } from '../lib/experiments/runner';
 import { frameRows, summarizeRuns } from '../lib/results/store';

@@ -9,12 +9,12 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { describeBackend, initBackend } from '../lib/backend';
 import { loadConfig, PROFILES } from '../lib/config';
-import { writeFileAtomic } from '../lib/data/manifest';
+import { writeFileAtomic } from '../lib/core/atomic-write';
 import { regenerateFigures } from '../lib/figures/regenerate';
 import { showTable } from '../lib/notebook/display';
 import { figuresDir, PROJECT_ROOT } from '../lib/paths';
 import { PAPERS, PaperKey } from '../lib/results/paper-tables';
-import { resultsIndex, resultsMarkdown } from '../lib/results/index-report';
+import { resultsIndex, resultsMarkdown } from '../lib/experiments/index-report';
 
 const USAGE = `usage: npm run figures -- [options]
 

@@ -17,10 +17,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
 import { PROJECT_ROOT } from '../paths';
-import { progressLine } from '../notebook/display';
+import { progressLine } from '../core/progress';
 import { CKPLUS_CLASSES, classesOf, type Expression } from './classes';
 import { readImage } from './image';
-import { type ManifestRow, readManifest, writeFileAtomic } from './manifest';
+import { type ManifestRow, readManifest } from './manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { cropBoxFromRow } from './preprocess/landmark-crop';
 import { generateSynfer, resolveSynferOptions, synferHash, synferName, type SynferOptions } from './synfer/generate';
 

@@ -9,11 +9,10 @@
  * (pose, illumination, gender, ...), kept as they are.
  * @see notebooks/01-data-and-preprocessing.ipynb
  */
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { threadId } from 'worker_threads';
 import Papa from 'papaparse';
+import { writeFileAtomic } from '../core/atomic-write';
 
 export const REQUIRED_COLUMNS = ['path', 'subject', 'sequence', 'frame', 'label', 'neutral_path'] as const;
 
@@ -72,20 +71,3 @@ export function writeManifest(file: string, rows: ManifestRow[]): void {
   writeFileAtomic(file, csv + '\n');
 }
 
-/**
- * Writes via a temp file in the same folder and renames it into place. The
- * temp name is unique per writer (process, thread, random suffix): fold
- * workers share a pid, and cluster tasks on other hosts may have the same
- * pid, while finishing the same run into the same file.
- */
-export function writeFileAtomic(file: string, content: string | Buffer): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`;
-  try {
-    fs.writeFileSync(tmp, content);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true }); // nothing half-written stays behind
-    throw e;
-  }
-}

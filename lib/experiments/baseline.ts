@@ -10,19 +10,11 @@ import { BackboneName, backboneFeatures, buildBackbone, trainableVariables } fro
 import { loadPretrainedWeights } from '../models/pretrained';
 import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
+import { linearClassifier } from '../models/heads';
 import { TrainOptimizer } from '../train/optim';
 import { backboneInitStages, initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
-import type { BuildContext, Method, MethodModel } from './method';
+import type { BuildContext, Method, MethodModel } from '../train/run-types';
 import { optimizerSpecFromConfig } from './settings';
-
-/** A linear classifier [B, D] -> [B, K], seeded. */
-export function linearClassifier(inputDim: number, numClasses: number, seed: number, name = 'classifier'): tf.LayersModel {
-  const input = tf.input({ shape: [inputDim], name: `${name}.input` });
-  const logits = tf.layers.dense({
-    name: `${name}.fc`, units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed }),
-  }).apply(input) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits, name });
-}
 
 /**
  * Builds the configured backbone for a run, starting from the weights its
@@ -77,7 +69,22 @@ export const baselineMethod: Method = {
   },
   defaultVariant: 'plain',
   inputs: () => ({ train: 'target', test: 'target' }),
-  prepare: (ctx) => prepareBackboneInit(ctx), // called late: id-pretrain.ts imports this module
+  prepare: (ctx) => prepareBackboneInit(ctx),
   stages: (ctx) => backboneInitStages(ctx),
+  build: buildBaseline,
+};
+
+/** Stage method: the baseline network on identity labels (the identity manifest's `label`). */
+export const idPretrainMethod: Method = {
+  name: 'id-pretrain',
+  paper: 'baseline',
+  description: 'identity pretraining of the lite backbone (our stand-in for a face-recognition start): backbone + linear classifier over synthetic identities, cross-entropy; test accuracy = closed-set identity accuracy on held-out images',
+  options: {
+    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise (as the baseline)', default: true },
+  },
+  variants: { default: { description: 'identity classification on the identity database' } },
+  defaultVariant: 'default',
+  inputs: () => ({ train: 'target', test: 'target' }),
+  // the baseline's network; its backboneForRun starts from the seed (the stage's backboneInit is 'scratch')
   build: buildBaseline,
 };

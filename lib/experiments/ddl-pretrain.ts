@@ -4,7 +4,7 @@
  * starts every compared network (Baseline, Baseline_mat, the DDL variants)
  * and the DFEM trunk from a PreAct ResNet-18 pretrained on AffectNet, saved
  * in the DDM's own layout. Here:
- * - method 'ddl-pretrain': the DDM with the plain head (S_g + expression
+ * - method 'ddl-pretrain' (ddl.ts, beside the DDM it reuses): the DDM with the plain head (S_g + expression
  *   head on u_5, the Baseline network) trained with cross-entropy on a
  *   separate expression set. Paper profile: the user's AffectNet manifest
  *   (`ddlPretrainManifest`); smoke/lite: SynFER's wild layout drawn with
@@ -36,7 +36,7 @@ import { type LoadReport, readWeightsFile, writeWeightsFile } from '../models/pr
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
-import type { DependencyRequest, Method, PrepareContext, RunConfig, StageRequest } from './method';
+import type { DependencyRequest, PrepareContext, RunConfig, StageRequest } from '../train/run-types';
 
 /** How the DDL networks of a run start; what `prepare` hands to the builders. */
 export interface DdlInit {
@@ -190,21 +190,3 @@ export async function ddlInitStages(c: RunConfig): Promise<StageRequest[]> {
   const stage0 = await stage0Request(c);
   return stage0 ? [{ kind: 'run', request: stage0 }] : [];
 }
-
-/** Stage-0 method: the DDM with the plain head (the Baseline network) on the pretraining set's expressions. */
-export const ddlPretrainMethod: Method = {
-  name: 'ddl-pretrain', paper: 'ddl',
-  description: 'DDL stage 0: S_g + expression head (the DDM\'s layout, Baseline network) pretrained on a separate expression set (AffectNet in the paper; a synthetic set of other faces in lite); test accuracy = held-out subjects of that set',
-  options: {
-    weightDecay: { doc: 'coupled L2 weight decay (as stage 2)', default: 5e-4 },
-  },
-  variants: { default: { description: 'expression classification on the stage-0 set' } },
-  defaultVariant: 'default',
-  inputs: () => ({ train: 'target', test: 'target' }),
-  async build(ctx) {
-    const { ddlMethod } = await import('./ddl'); // lazy: ddl.ts imports this module
-    const { resolveOptions } = await import('./settings');
-    const options = { ...resolveOptions(ddlMethod, 'baseline'), weightDecay: ctx.options.weightDecay };
-    return ddlMethod.build({ ...ctx, options, config: { ...ctx.config, options }, prepared: { dfems: [], init: { kind: 'scratch', weights: null } } });
-  },
-};

@@ -1,5 +1,7 @@
 /**
- * DDL (Ruan et al., ACM MM 2020) as two methods for the shared runner:
+ * DDL (Ruan et al., ACM MM 2020) as methods for the shared runner:
+ * - 'ddl-pretrain' (stage 0, DDL Sec. 4.2): the DDM with the plain head on
+ *   a separate expression set (its data and export: ddl-pretrain.ts).
  * - 'ddl-dfem' (stage 1): the multi-task DFEM over disturbance labels; its
  *   own cached run on the disturbance database (SynFER drawn with other
  *   identities and pose/illumination on, or the user's Multi-PIE + RAF-DB
@@ -14,6 +16,7 @@
  * Both stages start from stage 0 (lib/experiments/ddl-pretrain.ts: the
  * cached pretrained S_g, or the user's pretrainedWeights) unless
  * ddlPretrain is 'scratch'.
+ * Notebook 05's runs and the DFEM head check are in ddl-study.ts.
  * @see notebooks/05-ddl.ipynb
  */
 import * as path from 'path';
@@ -25,16 +28,14 @@ import { buildDdm, buildDiscriminator, Ddm, ddmForward, type ExpressionHead } fr
 import { buildDfem, dfemForward, Factor, FACTOR_SOURCE, factorLabels, parseFactors } from '../models/ddl/dfem';
 import type { Downsample, TrunkOptions } from '../models/ddl/layers';
 import { adversarialLoss, attentionTransferLoss, AtNorm, discriminatorLoss, maskedMultiTaskLoss } from '../models/ddl/losses';
-import { readCsvRows, RUN_FILES } from '../results/store';
+import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
-import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from './method';
-import type { RunResult } from './runner';
-import type { StudyRun } from './study-runs';
+import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from '../train/run-types';
 import { ddlInitStages, loadDdlWeights, prepareDdlInit, startsPretrained, type DdlInit, type DdlLoadReport } from './ddl-pretrain';
-import { optimizerSpecFromConfig } from './settings';
+import { optimizerSpecFromConfig, resolveOptions } from './settings';
 
 const IN_THE_WILD = ['rafdb', 'sfew'];
 
@@ -128,7 +129,7 @@ function closedSetHoldOut(set: FerSet): Uint8Array {
   return Uint8Array.from(set.rows, (r) => (deriveSeed(String(r.sequence), 'closed-set') % 7 === 0 ? 1 : 0));
 }
 
-function dfemLabels(set: FerSet, factors: Factor[]): DfemPrepared {
+export function dfemLabels(set: FerSet, factors: Factor[]): DfemPrepared {
   const per = factors.map((f) => factorLabels(set.rows, f, `disturbance database '${set.name}'`));
   return { factors, classes: per.map((p) => p.classes), labels: per.map((p) => p.labels), closedSet: closedSetHoldOut(set) };
 }
@@ -228,65 +229,6 @@ export function dfemGroups(factors: Factor[], mode: string): Factor[][] {
   if (!factors.length) return [];
   if (mode === 'single-masked') return [factors];
   return (['Multi-PIE', 'RAF-DB'] as const).map((src) => factors.filter((f) => FACTOR_SOURCE[f] === src)).filter((g) => g.length);
-}
-
-/**
- * Per-head held-out accuracy of a stored DFEM run's fold model: identity
- * on the held-out sequences of its training subjects (closed set), every
- * other factor on the fold's test subjects; with the majority-class share.
- */
-export async function evaluateDfemHeads(runDir: string, fold = 0): Promise<{ factor: string; column: string; classes: number; test: string; samples: number; accuracy: number; chance: number }[]> {
-  const { loadRun } = await import('../results/store');
-  const { loadFoldModel } = await import('./runner');
-  const { loadConfig } = await import('../config');
-  const run = loadRun(runDir);
-  const base = { ...loadConfig({ FER_PROFILE: run.config.profile }), ...run.config } as unknown as Config;
-  const set = await loadDataset(base);
-  const p = dfemLabels(set, parseFactors(String(run.config.options.factors)));
-  const folds = readCsvRows(path.join(runDir, RUN_FILES.folds));
-  const testOf = new Map(folds.map((r) => [Number(r.sample), Number(r.fold)]));
-  const model = await loadFoldModel(run, fold, set, path.dirname(path.dirname(runDir)));
-  try {
-    const dfem = model.parts.dfem;
-    const isTest = (s: number) => testOf.get(s) === fold;
-    const groups = {
-      heldOut: Int32Array.from(set.labels.keys()).filter((s) => isTest(s)),
-      closed: Int32Array.from(set.labels.keys()).filter((s) => !isTest(s) && p.closedSet[s] === 1),
-    };
-    const preds = new Map<string, Int32Array>();
-    for (const [name, samples] of Object.entries(groups)) {
-      const out: number[][] = p.factors.map(() => []);
-      for (let i = 0; i < samples.length; i += 64) {
-        const idx = samples.subarray(i, i + 64);
-        const { gatherImages } = await import('../train/batches');
-        const x = gatherImages(set.images, set.size, set.channels, idx);
-        const heads = tf.tidy(() => dfemForward(dfem, cropBatch(x, run.config.ddlCrop, null, false), false).heads.map((h) => tf.argMax(h, 1)));
-        heads.slice(0, p.factors.length).forEach((h, j) => out[j].push(...(h.dataSync() as Int32Array)));
-        tf.dispose([x, ...heads]);
-      }
-      out.forEach((o, j) => preds.set(`${name}:${j}`, Int32Array.from(o)));
-    }
-    return p.factors.map((f, j) => {
-      const which = f === 'id' ? 'closed' : 'heldOut';
-      const samples = groups[which];
-      const pred = preds.get(`${which}:${j}`)!;
-      let n = 0, ok = 0;
-      const counts = new Map<number, number>();
-      samples.forEach((s, i) => {
-        const y = p.labels[j][s];
-        if (y < 0) return;
-        n++; if (pred[i] === y) ok++;
-        counts.set(y, (counts.get(y) ?? 0) + 1);
-      });
-      return {
-        factor: f, column: factorLabels(set.rows, f).column, classes: p.classes[j].length,
-        test: f === 'id' ? 'held-out sequences of training identities' : 'held-out identities', samples: n,
-        accuracy: n ? ok / n : NaN, chance: n ? Math.max(...counts.values()) / n : NaN,
-      };
-    });
-  } finally {
-    (await import('../train/trainer')).disposeModel(model);
-  }
 }
 
 // ---------------------------------------------------------------- stage 2
@@ -435,7 +377,7 @@ export const ddlMethod: Method = {
 };
 
 /** The DFEM runs a DDL run's prepare fetches: one per factor group (none for the baselines). */
-function dfemRequests(config: RunConfig): { factors: Factor[]; request: DependencyRequest }[] {
+export function dfemRequests(config: RunConfig): { factors: Factor[]; request: DependencyRequest }[] {
   const o = config.options;
   return dfemGroups(parseFactors(String(o.factors), 'ddl option factors'), String(o.dfemMode)).map((factors) => {
     const options: Record<string, OptionValue> = {
@@ -456,36 +398,21 @@ async function writeDfemHeads(runDir: string): Promise<void> {
   const set = await loadDataset({ ...loadConfig({ FER_PROFILE: run.config.profile }), ...run.config } as unknown as Config);
   const p = dfemLabels(set, parseFactors(String(run.config.options.factors)));
   const classes = [...p.classes.map((c) => c.length), ...(run.config.options.expressionHead ? [set.classes.length] : [])];
-  (await import('../data/manifest')).writeFileAtomic(file, JSON.stringify({ factors: p.factors, classes, names: p.classes }) + '\n');
+  (await import('../core/atomic-write')).writeFileAtomic(file, JSON.stringify({ factors: p.factors, classes, names: p.classes }) + '\n');
 }
 
-/** Notebook 05's runs: every variant of ddlVariants for every seed of ddlSeeds, in that order (all in npm start). */
-export function planDdlStudy(cfg: Config, set: FerSet): StudyRun[] {
-  const variants = cfg.ddlVariants.split(',').map((v) => v.trim()).filter(Boolean);
-  const seeds = cfg.ddlSeeds.split(',').map(Number);
-  return seeds.flatMap((seed) => variants.map((variant) => ({
-    name: seeds.length > 1 ? `${variant} (seed ${seed})` : variant,
-    run: { config: { ...cfg, seed }, method: 'ddl', variant, set }, train: true,
-  })));
-}
-
-/** Runs (or reuses) notebook 05's runs (planDdlStudy), all at once: their folds share the fold pool. */
-export async function runDdlStudy(cfg: Config, set: FerSet): Promise<RunResult[]> {
-  const { runStudy } = await import('./study-runs');
-  return (await runStudy(planDdlStudy(cfg, set))) as RunResult[];
-}
-
-/**
- * The DFEM run directories a DDL run of `variant` uses (the runs `prepare`
- * asks for), so the notebook shows those DFEMs and not every stored one.
- */
-export async function dfemRunDirsFor(config: Config, variant: string): Promise<string[]> {
-  const { dependencyRunOptions, loadSet, planRun } = await import('./runner');
-  const { resolveRunConfig } = await import('./settings');
-  const dirs: string[] = [];
-  for (const { request } of dfemRequests(resolveRunConfig(config, ddlMethod, variant))) {
-    const run = dependencyRunOptions(config, request);
-    dirs.push(planRun({ ...run, set: await loadSet(run) }).dir);
-  }
-  return dirs;
-}
+/** Stage-0 method: the DDM with the plain head (the Baseline network) on the pretraining set's expressions. */
+export const ddlPretrainMethod: Method = {
+  name: 'ddl-pretrain', paper: 'ddl',
+  description: 'DDL stage 0: S_g + expression head (the DDM\'s layout, Baseline network) pretrained on a separate expression set (AffectNet in the paper; a synthetic set of other faces in lite); test accuracy = held-out subjects of that set',
+  options: {
+    weightDecay: { doc: 'coupled L2 weight decay (as stage 2)', default: 5e-4 },
+  },
+  variants: { default: { description: 'expression classification on the stage-0 set' } },
+  defaultVariant: 'default',
+  inputs: () => ({ train: 'target', test: 'target' }),
+  async build(ctx) {
+    const options = { ...resolveOptions(ddlMethod, 'baseline'), weightDecay: ctx.options.weightDecay };
+    return ddlMethod.build({ ...ctx, options, config: { ...ctx.config, options }, prepared: { dfems: [], init: { kind: 'scratch', weights: null } } });
+  },
+};

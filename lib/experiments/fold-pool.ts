@@ -26,7 +26,7 @@ import type { Config } from '../config';
 import { type FerSet, setFingerprint } from '../data/dataset';
 import type { EpochRow, FoldResult, FoldSplit } from '../train/trainer';
 import { workerScript } from '../train/worker-script';
-import type { RunConfig } from './method';
+import type { RunConfig } from '../train/run-types';
 
 /** One fold to train: everything a worker needs besides the images. */
 export interface FoldJob {

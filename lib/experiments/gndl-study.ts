@@ -23,7 +23,7 @@ import { gndlMethod, gndlVariantFor } from './gndl';
 import { getMethod } from './methods';
 import { extractFeatures, loadFoldModel, RunResult } from './runner';
 import { runStudy, type StudyRun } from './study-runs';
-import type { MethodModel } from './method';
+import type { MethodModel } from '../train/run-types';
 import { parseNumberList, resolveRunConfig } from './settings';
 import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
 import { mean, sampleStd as std } from '../analysis/stats';

@@ -22,9 +22,10 @@ import { neutralDisentangled, pairedForward } from '../models/paired';
 import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
-import { backboneForRun, linearClassifier } from './baseline';
+import { backboneForRun } from './baseline';
+import { linearClassifier } from '../models/heads';
 import { backboneInitStages, prepareBackboneInit } from './id-pretrain';
-import type { Batch, BuildContext, Method, MethodModel, OptionValue, VariantSpec } from './method';
+import type { Batch, BuildContext, Method, MethodModel, OptionValue, VariantSpec } from '../train/run-types';
 import { optimizerSpecFromConfig } from './settings';
 
 /** What the classifier sees: V_gen = F − NFG(F), V_real = F − F_neu (needs the neutral), or F itself. */

@@ -13,7 +13,7 @@
  *   occlusion and confound. Beside the set an identity manifest
  *   (label = identity, split = test on the held-out images) makes it a
  *   dataset the shared runner trains on as it is.
- * - The stage is a run of method 'id-pretrain' (the baseline's backbone,
+ * - The stage is a run of method 'id-pretrain' (baseline.ts: the baseline's backbone,
  *   linear classifier and cross-entropy, on identity labels) fetched with
  *   ctx.runDependency, so it is cached by its config hash. That config holds
  *   the backbone shape, the id-pre settings and the profile's defaults for
@@ -38,8 +38,7 @@ import { writeWeightsFile } from '../models/pretrained';
 import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { loadCheckpoint } from '../train/checkpoint';
-import { baselineMethod } from './baseline';
-import type { BuildContext, DataInfo, DependencyRequest, Method, PrepareContext, RunConfig, StageRequest } from './method';
+import type { BuildContext, DataInfo, DependencyRequest, PrepareContext, RunConfig, StageRequest } from '../train/run-types';
 
 /** How a run's backbones start; what `prepare` hands to the builders. */
 export interface BackboneInit {
@@ -185,25 +184,8 @@ export function initialBackboneWeights(ctx: BuildContext): string | undefined {
   if (config.backboneInit !== 'id-pre') return config.pretrainedWeights || undefined;
   const init = (ctx.prepared as { backboneInit?: BackboneInit } | undefined)?.backboneInit;
   if (init?.kind === 'id-pre' && init.weights) return init.weights;
-  // lazy: the registry imports this module's users
-  const { getMethod } = require('./methods') as typeof import('./methods');
-  const prepares = (() => { try { return !!getMethod(config.method).prepare; } catch { return false; } })();
-  if (ctx.prepared === undefined && prepares) return undefined;
+  // a build outside a run (no methodPrepares given) is taken for a method that prepares
+  if (ctx.prepared === undefined && (ctx.methodPrepares ?? true)) return undefined;
   throw new Error(`backboneInit='id-pre': method '${config.method}' built its backbone without the identity-pretrained weights; ` +
     `its prepare must return prepareBackboneInit(ctx) (lib/experiments/id-pretrain.ts), or set FER_BACKBONE_INIT=scratch`);
 }
-
-/** Stage method: the baseline network on identity labels (the identity manifest's `label`). */
-export const idPretrainMethod: Method = {
-  name: 'id-pretrain',
-  paper: 'baseline',
-  description: 'identity pretraining of the lite backbone (our stand-in for a face-recognition start): backbone + linear classifier over synthetic identities, cross-entropy; test accuracy = closed-set identity accuracy on held-out images',
-  options: {
-    augment: { doc: 'training augmentation: with probability 1/2 a horizontal flip or Gaussian noise (as the baseline)', default: true },
-  },
-  variants: { default: { description: 'identity classification on the identity database' } },
-  defaultVariant: 'default',
-  inputs: () => ({ train: 'target', test: 'target' }),
-  // the baseline's network; its backboneForRun starts from the seed (the stage's backboneInit is 'scratch')
-  build: (ctx) => baselineMethod.build(ctx),
-};

@@ -36,8 +36,8 @@ import { PROJECT_ROOT } from '../paths';
 import { RUN_FILES } from '../results/store';
 import { deriveSeed } from '../train/rng';
 import { bestCheckpointFile } from '../train/trainer';
-import { hngPairManifest } from './idferm-hng';
-import type { OptionValue, RunConfig } from './method';
+import { hngPairManifest } from './idferm-hng/face-db';
+import type { OptionValue, RunConfig } from '../train/run-types';
 
 /** Multi-PIE's usable expressions (IDFERM §5.1); SynFER's 'happy' is Multi-PIE's 'smile'. */
 export const PRETRAIN_LABELS = ['neutral', 'surprise', 'disgust', 'happy', 'smile'] as const;
@@ -109,15 +109,6 @@ export function pretrainRunConfig(config: Config | RunConfig, manifest: string):
 
 /** The stage options a fine-tuning run needs: its network shape (the stage's weights must fit it). */
 export const stageOptions = (o: Record<string, OptionValue>) => ({ lreluSlope: o.lreluSlope, connect: o.connect });
-
-/**
- * The stage run of a configuration (trained once, then read from the store),
- * as a fine-tuning run with default network options fetches it.
- */
-export async function pretrainStage(config: Config, variant: 'joint' | 'softmax' = 'joint', opts: { resultsDir?: string; progress?: null } = {}) {
-  const { runExperiment } = await import('./runner'); // lazy: the runner's registry imports this module's users
-  return runExperiment({ config: pretrainRunConfig(config, await ensurePretrainManifest(config)), method: 'idferm-pretrain', variant, ...opts });
-}
 
 /** The checkpoint of a stored stage run (its single fold: the train/validation split): its best-validation epoch when it trained under the learning-rate rule, else its last. */
 export function pretrainedCheckpoint(runDir: string): string {

@@ -11,10 +11,12 @@ import type { FerSet } from '../data/dataset';
 import { imageGrid } from '../data/grid';
 import type { FigureSpec } from '../figures/render';
 import { finalAccuracies, frameRows, type Row, type StoredRun } from '../results/store';
-import { frontalImages, type HngEvaluation, type HngStage } from './idferm-hng';
+import { type HngEvaluation, type HngStage } from './idferm-hng/stage';
+import { frontalImages } from './idferm-hng/face-db';
 import { idfermSweepRuns, loadIdfermSet, type SweepRun, usesNeutralClass } from './idferm';
 import type { Config } from '../config';
-import type { RunResult } from './runner';
+import { runExperiment, type RunResult } from './runner';
+import { ensurePretrainManifest, pretrainRunConfig } from './idferm-pretrain';
 import { runStudy, type StudyRun } from './study-runs';
 import { formatP, formatPaired, pairedTest, type PairedOptions, type PairedTest } from '../analysis/paired';
 import { mean, meanStd } from '../analysis/stats';
@@ -319,3 +321,14 @@ export function pretrainSummary(run: StoredRun) {
 /** Interface-typed records (e.g. compareWithPaper's) as plain table rows for showTable. */
 export const tableRows = <T extends object>(rows: T[]): Record<string, string | number | boolean | null>[] =>
   rows.map((r) => ({ ...r }) as Record<string, string | number | boolean | null>);
+
+/**
+ * The stage run of a configuration (trained once, then read from the store),
+ * as a fine-tuning run with default network options fetches it.
+ */
+export async function pretrainStage(
+  config: Config, variant: 'joint' | 'softmax' = 'joint', opts: { resultsDir?: string; progress?: null } = {},
+) {
+  const manifest = await ensurePretrainManifest(config);
+  return runExperiment({ config: pretrainRunConfig(config, manifest), method: 'idferm-pretrain', variant, ...opts });
+}

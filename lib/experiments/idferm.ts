@@ -1,6 +1,6 @@
 /**
  * IDFERM as a Method (Liu et al. 2019, Algorithm 2 and §5.3):
- * `prepare` trains or loads the HNG stage (./idferm-hng.ts) and builds one
+ * `prepare` trains or loads the HNG stage (./idferm-hng/stage.ts) and builds one
  * reference per sample (generated, mined, oracle, other identity, blurred
  * self); each training batch holds 2 queries per class (K = 2C); a step
  * embeds queries and references with the same weights and minimises
@@ -31,11 +31,13 @@ import { optimizerSpecFromConfig, parseNumberList } from './settings';
 import { TrainOptimizer } from '../train/optim';
 import { deriveSeed } from '../train/rng';
 import { buildRmlNet, disposeRml, radialLoss, rmlForward, rmlParts, rmlPredict, tripletLoss, tupletClustersLoss } from '../models/idferm/rml';
-import { disposeHngStage, frontalImages, generateReferences, hngStage, hngStageDir } from './idferm-hng';
+import { disposeHngStage, generateReferences, hngStage } from './idferm-hng/stage';
+import { frontalImages } from './idferm-hng/face-db';
+import { hngStageDir } from './idferm-hng/settings';
 import { loadCheckpoint } from '../train/checkpoint';
 import { ensurePretrainManifest, pretrainedCheckpoint, pretrainRunConfig, stageOptions } from './idferm-pretrain';
 import type { LrPlateau } from '../train/lr-plateau';
-import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, PrepareContext, RunConfig } from './method';
+import type { BuildContext, DependencyRequest, Method, MethodModel, OptionValue, PrepareContext, RunConfig } from '../train/run-types';
 
 /** The configuration IDFERM runs with: its own image size, epochs, folds and subjects (lib/config idferm* parameters), grey images. */
 export function idfermConfig(config: Config): Config {

@@ -5,13 +5,11 @@
  * BUILT_IN below.
  * @see notebooks/02-spndl.ipynb
  */
-import { baselineMethod } from './baseline';
-import { ddlDfemMethod, ddlMethod } from './ddl';
-import { ddlPretrainMethod } from './ddl-pretrain';
+import { baselineMethod, idPretrainMethod } from './baseline';
+import { ddlDfemMethod, ddlMethod, ddlPretrainMethod } from './ddl';
 import { gndlMethod } from './gndl';
 import { idfermMethod, idfermPretrainMethod } from './idferm';
-import { idPretrainMethod } from './id-pretrain';
-import type { Method } from './method';
+import type { Method } from '../train/run-types';
 import { spndlMethod } from './spndl';
 
 const registry = new Map<string, Method>();

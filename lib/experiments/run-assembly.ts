@@ -15,11 +15,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { FerSet } from '../data/dataset';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { readCsvRows, type Row, RUN_FILES, runIdFor, writeCsv } from '../results/store';
 import { paceRows } from '../train/spl';
 import { type FoldResult, reviveRows } from '../train/trainer';
-import type { RunConfig } from './method';
+import type { RunConfig } from '../train/run-types';
 
 /** A fold's result as stored: the trainer's, with when, where and how long it trained. */
 export interface StoredFold extends FoldResult {

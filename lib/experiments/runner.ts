@@ -17,10 +17,11 @@ import { deriveSeed } from '../train/rng';
 import { dataInfo, disposeModel, EpochRow, FoldSplit, trainFold } from '../train/trainer';
 import { foldPool } from './fold-pool';
 import { loadRun, RESULTS_DIR, RUN_FILES, runDirFor, runIdFor, StoredRun, isComplete } from '../results/store';
-import type { DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from './method';
+import type { DependencyRequest, Method, MethodModel, OptionValue, RunConfig } from '../train/run-types';
 import { getMethod } from './methods';
 import { assembleRun, beginRun, foldCheckpointFile, readFoldResult, writeFoldResult } from './run-assembly';
 import { resolveRunConfig } from './settings';
+import { progressLine } from '../core/progress';
 
 export interface RunOptions {
   /** from loadConfig() (profile values + FER_* overrides) */
@@ -197,7 +198,10 @@ async function trainRun(opts: RunOptions, set: FerSet, { method, config, runId, 
     const started = Date.now();
     const result = pool
       ? await pool.train({ base: opts.config, config, split, checkpointFile, snapshots, resultsDir: opts.resultsDir, runId }, set, opts.onEpoch)
-      : await trainFold({ method, config, set, split, prepared, checkpointFile, snapshots, onEpoch: opts.onEpoch, progress: opts.progress, label });
+      : await trainFold({
+        method, config, set, split, prepared, checkpointFile, snapshots, onEpoch: opts.onEpoch,
+        progress: opts.progress === null ? null : progressLine(), label,
+      });
     writeFoldResult(dir, result, (Date.now() - started) / 1000);
     if (pool) log(`${label} · done: ${result.rows.length} epochs · test acc ${result.rows[result.rows.length - 1]?.test_acc.toFixed(3)}`);
   };
@@ -267,7 +271,8 @@ export async function loadFoldModel(run: StoredRun, fold: number, set: FerSet, r
   const config = loadConfigOf(run);
   const prepared = await prepareMethod(method, run.config, set, { config, resultsDir, progress: null });
   const model = await method.build({
-    config: run.config, options: run.config.options, data: dataInfo(set), fold, seed: deriveSeed(run.config.seed, 'init', fold), prepared,
+    config: run.config, options: run.config.options, data: dataInfo(set), fold, seed: deriveSeed(run.config.seed, 'init', fold),
+    prepared, methodPrepares: !!method.prepare,
   });
   try {
     await loadCheckpoint(file, model.parts, model.optimizers);

@@ -8,7 +8,7 @@ import { runSettings, type Config } from '../config';
 import type { OptimizerSpec } from '../train/optim';
 import { validateOptimizerSpec } from '../train/optim';
 import { paceEpochsFor, totalEpochs, validateSchedule } from '../train/spl';
-import type { Method, OptionValue, RunConfig } from './method';
+import type { Method, OptionValue, RunConfig } from '../train/run-types';
 
 /** Parses a comma-separated list of numbers; `name` is the setting, for errors. */
 export function parseNumberList(text: string, name: string): number[] {

@@ -22,7 +22,7 @@ import { augmentBatch } from '../train/batches';
 import { crossEntropy } from '../train/losses';
 import { TrainOptimizer } from '../train/optim';
 import { backboneInitStages, initialBackboneWeights, prepareBackboneInit } from './id-pretrain';
-import type { BuildContext, Method, MethodModel } from './method';
+import type { BuildContext, Method, MethodModel } from '../train/run-types';
 import { optimizerSpecFromConfig } from './settings';
 
 function buildSpndl(ctx: BuildContext): MethodModel {

@@ -7,7 +7,7 @@
  * so both make the same runs with the same ids.
  * @see notebooks/02-spndl.ipynb
  */
-import { progressLine } from '../notebook/display';
+import { progressLine } from '../core/progress';
 import { planRun, type RunOptions, type RunResult, runOrFind } from './runner';
 
 export interface StudyRun {

@@ -2,9 +2,18 @@
  * Notebook 06's figures as vega-lite specs, drawn from stored results:
  * accuracy per method with one dot per fold, accuracy against the strength of
  * each disturbance factor (one line per method), and the identity leakage of
- * each method's expression features beside chance.
+ * each method's expression features beside chance; and redrawComparisonFigures,
+ * which draws them from the stored runs and analysis alone.
  * @see notebooks/06-comparison.ipynb
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Config } from '../config';
+import { isComplete, loadRun } from '../results/store';
+import { benchmarkRows, planBenchmark } from '../experiments/comparison/benchmark';
+import { analysisFile, leakageFigureRows, readAnalysis } from '../experiments/comparison/leakage';
+import { planMainComparison, type Comparison } from '../experiments/comparison/plan';
+import { accuracyFigureRows, methodResults } from '../experiments/comparison/rows';
 import type { FigureSpec } from './render';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -55,4 +64,50 @@ export function leakageSpec(rows: { method: string; fold: number; accuracy: numb
       { data: { values: [{ chance }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'grey' }, encoding: { y: { field: 'chance', type: 'quantitative' } } },
     ],
   } as FigureSpec;
+}
+
+// ---------------------------------------------------------------- figures from stored results
+
+export interface ComparisonFigure {
+  figure: string;
+  file: string;
+  paperFigure: string;
+  source: string;
+}
+
+/**
+ * Redraws notebook 06's figures from stored results only (used by
+ * `npm run figures` and notebook 07): a figure whose runs or analysis are
+ * not stored is listed as missing.
+ */
+export async function redrawComparisonFigures(
+  config: Config, draw: (spec: FigureSpec, name: string) => Promise<string>, opts: { resultsDir?: string } = {},
+): Promise<ComparisonFigure[]> {
+  const out: ComparisonFigure[] = [];
+  const missing = (figure: string, what: string, source: string, how = 'run notebook 06 first') => out.push({ figure, paperFigure: 'none (cross-paper comparison)', source, file: `missing: ${how} (${what})` });
+  const plan = await planMainComparison(config, opts);
+  const source = plan.methods.map((p) => p.runId).join(', ');
+  const incomplete = plan.methods.filter((p) => !isComplete(p.dir));
+  if (incomplete.length) {
+    missing('comparison/accuracy', `no complete run ${incomplete.map((p) => p.runId).join(', ')}`, source);
+    missing('comparison/leakage', 'the main comparison is not complete', source);
+  } else {
+    const cmp: Comparison = { ...plan, runs: Object.fromEntries(plan.methods.map((p) => [p.method, loadRun(p.dir)])) };
+    out.push({ figure: 'comparison/accuracy', paperFigure: 'none (cross-paper comparison)', source, file: await draw(accuracyByMethodSpec(accuracyFigureRows(methodResults(cmp)), 1 / plan.set.classes.length), 'comparison/accuracy') });
+    const file = analysisFile(plan, config.seed, opts.resultsDir);
+    if (fs.existsSync(file)) {
+      out.push({ figure: 'comparison/leakage', paperFigure: 'none (identity leakage)', source: path.basename(file), file: await draw(leakageSpec(leakageFigureRows({ ...readAnalysis(file), file, cached: true })), 'comparison/leakage') });
+    } else missing('comparison/leakage', `no stored model analysis ${path.basename(file)}`, source);
+  }
+  const { points, plans } = await planBenchmark(config, opts);
+  const benchIds = [...plans.values()].flatMap((p) => p.methods);
+  const lacking = benchIds.filter((p) => !isComplete(p.dir));
+  if (lacking.length) {
+    // the benchmark trains only in the study (runBenchmark)
+    missing('comparison/benchmark', `no complete run ${lacking.map((p) => p.runId).join(', ')}`, benchIds.map((p) => p.runId).join(', '), 'run `npm run study` (or notebook 06 with FER_STUDY=1) first');
+  } else {
+    const comparisons = new Map([...plans].map(([k, p]) => [k, { ...p, runs: Object.fromEntries(p.methods.map((m) => [m.method, loadRun(m.dir)])) }]));
+    out.push({ figure: 'comparison/benchmark', paperFigure: 'none (controlled benchmark)', source: `${benchIds.length} runs`, file: await draw(factorCurvesSpec(benchmarkRows({ points, comparisons })), 'comparison/benchmark') });
+  }
+  return out;
 }

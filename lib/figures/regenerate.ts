@@ -11,16 +11,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
 import { loadDataset, FerSet } from '../data/dataset';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { planRun } from '../experiments/runner';
 import * as spndl from '../experiments/spndl-study';
 import * as gndl from '../experiments/gndl-study';
 import { idfermConfig, idfermSweepRuns, loadIdfermSet, usesNeutralClass } from '../experiments/idferm';
-import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '../experiments/idferm-hng';
+import { disposeHngStage, evaluateHng, generateReferences, loadHngStage } from '../experiments/idferm-hng/stage';
 import { costSpec, hngReferenceGrid, MAIN_VARIANTS, hngStagesCurvesSpec, idDistanceSpec, idnetCurvesSpec, runSummary, sweepPoints, sweepSpec } from '../experiments/idferm-report';
 import { ddlConfig, loadDdlData } from '../experiments/ddl';
-import { redrawComparisonFigures } from '../experiments/comparison';
-import { attentionFigure, testSamplesPerClass } from '../analysis/ddl-report';
+import { redrawComparisonFigures } from './comparison';
+import { attentionFigure, testSamplesPerClass } from '../experiments/ddl-report';
 import { isComplete, loadRun, StoredRun, RESULTS_DIR } from '../results/store';
 import type { PaperKey } from '../results/paper-tables';
 import { confusionHeatmapSpec, learningCurvesSpec, runClasses } from './charts';
@@ -222,7 +222,7 @@ export async function regenerateFigures(config: Config, opts: RegenerateOptions 
     ]));
   }
   if (!opts.papers || opts.comparison) {
-    // notebook 06: its runs, benchmark levels and stored model analysis (lib/experiments/comparison.ts)
+    // notebook 06: its runs, benchmark levels and stored model analysis (lib/figures/comparison.ts)
     out.push(...await redrawComparisonFigures(config, vega, { resultsDir }));
   }
   return out;

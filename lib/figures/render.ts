@@ -8,7 +8,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { figuresDir, PROJECT_ROOT } from '../paths';
 
 export type FigureSpec = vl.TopLevelSpec;

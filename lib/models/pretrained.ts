@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 
 interface WeightsManifest { paths: string[]; weights: tf.io.WeightsManifestEntry[] }
 

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Backbone, BackboneName, backboneFeatures, buildBackbone, trainableVariables } from './backbones';
 import { loadPretrainedWeights } from './pretrained';
 import { neutralDisentangled, PairNorm, pairedForward } from './paired';
-import { linearClassifier } from '../experiments/baseline';
+import { linearClassifier } from './heads';
 
 export const SPNDL_FEATURES = ['target', 'ndf', 'won'] as const;
 export type SpndlFeature = (typeof SPNDL_FEATURES)[number];

@@ -1,33 +1,12 @@
 /**
- * Showing things in a notebook: tables, figures and a live progress line.
+ * Showing things in a notebook: tables and figures (the live progress line
+ * is lib/core/progress.ts, so that data loading and training can use it).
  * Inside the tslab kernel these go through tslab's display API; anywhere
  * else (tests, command line) they fall back to plain text on stdout.
  * @see notebooks/00-environment.ipynb
  */
 import type { Figure } from '../figures/render';
-
-interface TslabDisplay {
-  html(s: string): void;
-  markdown(s: string): void;
-  svg(s: string): void;
-  png(b: Uint8Array): void;
-  text(s: string): void;
-}
-interface Tslab { display: TslabDisplay; newDisplay(): TslabDisplay }
-
-/**
- * tslab's display API when this process is a tslab kernel that loaded the
- * project's own tslab (its display channel is set once the kernel starts),
- * else undefined.
- */
-function kernelDisplay(): Tslab | undefined {
-  try {
-    const channel = require('tslab/dist/jupyter') as { lastWriteDisplayData?: unknown };
-    return channel.lastWriteDisplayData ? (require('tslab') as Tslab) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { kernelDisplay } from '../core/progress';
 
 type Cell = string | number | boolean | null | undefined;
 /** Anything with rows: an array of records, or a danfojs DataFrame (anything with columns and 2-D values). */
@@ -82,47 +61,4 @@ export function showMarkdown(md: string): void {
   const k = kernelDisplay();
   if (k) k.display.markdown(md);
   else console.log(md);
-}
-
-/** Fewest milliseconds between two progress updates sent to the kernel. */
-export const KERNEL_UPDATE_INTERVAL_MS = 250;
-
-/**
- * A single status line updated in place: one output in a notebook (only the
- * last text is kept in the saved file), a carriage-return line on a terminal,
- * and plain lines in logs.
- *
- * In the kernel, updates are sent at most every KERNEL_UPDATE_INTERVAL_MS:
- * tslab sends each display message without waiting for the previous one, and
- * a training loop updating on every step overruns its socket ("Socket is
- * busy writing"), which kills the kernel. `done` always sends its text.
- */
-export function progressLine(now: () => number = Date.now): { update(text: string): void; done(text?: string): void } {
-  const k = kernelDisplay();
-  let last = '';
-  if (k) {
-    const d = k.newDisplay();
-    let sentAt = -Infinity;
-    return {
-      update(t) {
-        last = t;
-        if (now() - sentAt < KERNEL_UPDATE_INTERVAL_MS) return;
-        sentAt = now();
-        d.text(t);
-      },
-      done(t) {
-        d.text(t ?? last);
-      },
-    };
-  }
-  const tty = process.stdout.isTTY;
-  return {
-    update(t) {
-      last = t;
-      if (tty) process.stdout.write(`\r${t}\x1b[K`);
-    },
-    done(t) {
-      process.stdout.write(tty ? `\r${t ?? last}\x1b[K\n` : `${t ?? last}\n`);
-    },
-  };
 }

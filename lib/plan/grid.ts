@@ -11,8 +11,8 @@
 import * as path from 'path';
 import { createHash } from 'crypto';
 import type { Config } from '../config';
-import { hngSettings, hngStageDir } from '../experiments/idferm-hng';
-import type { StageRequest } from '../experiments/method';
+import { hngSettings, hngStageDir } from '../experiments/idferm-hng/settings';
+import type { StageRequest } from '../train/run-types';
 import {
   checkSet, dependencyRunOptions, foldSplits, loadSet, planRun, type RunOptions, runFoldsOf,
 } from '../experiments/runner';

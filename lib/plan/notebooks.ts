@@ -10,13 +10,14 @@
 import type { Config } from '../config';
 import { loadDataset } from '../data/dataset';
 import { planCalibration } from '../experiments/calibration';
-import { planComparisonStudy } from '../experiments/comparison';
-import { ddlConfig, loadDdlData, planDdlStudy } from '../experiments/ddl';
+import { planComparisonStudy } from '../experiments/comparison/benchmark';
+import { ddlConfig, loadDdlData } from '../experiments/ddl';
+import { planDdlStudy } from '../experiments/ddl-study';
 import { gndlConfig, planGndlStudy } from '../experiments/gndl-study';
 import { idfermConfig } from '../experiments/idferm';
-import { hngStudyVariants } from '../experiments/idferm-hng';
+import { hngStudyVariants } from '../experiments/idferm-hng/settings';
 import { idfermStudySet8, planIdfermStudy } from '../experiments/idferm-report';
-import type { StageRequest } from '../experiments/method';
+import type { StageRequest } from '../train/run-types';
 import { planSpndlStudy, spndlConfig } from '../experiments/spndl-study';
 import type { StudyRun } from '../experiments/study-runs';
 

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { type Config, loadConfig, profileFrom } from '../config';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { canonicalJson } from '../results/store';
 import { codeVersion } from './code-version';
 import type { TaskSpec } from './grid';

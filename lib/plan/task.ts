@@ -7,7 +7,7 @@
  * Stages are never trained by a fold task: they must be stored already.
  * @see notebooks/02-spndl.ipynb
  */
-import { disposeHngStage, hngStage } from '../experiments/idferm-hng';
+import { disposeHngStage, hngStage } from '../experiments/idferm-hng/stage';
 import { trainRunFold } from '../experiments/runner';
 import { canonicalJson, RESULTS_DIR } from '../results/store';
 import { describeTask, notebookTasks } from './grid';

@@ -16,9 +16,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Papa from 'papaparse';
 import * as dfd from 'danfojs-node';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { PROJECT_ROOT } from '../paths';
-import type { RunConfig } from '../experiments/method';
+import type { RunConfig } from '../train/run-types';
 import { meanStd } from '../analysis/stats';
 
 /**

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FerSet } from '../data/dataset';
-import type { Batch } from '../experiments/method';
+import type { Batch } from './run-types';
 import { augmentPairs, AugmentOptions } from '../data/augment';
 import { rng, Rng, shuffled } from '../data/random';
 

@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import type { OptimizerState } from './optim';
 import { TrainOptimizer } from './optim';
 

@@ -15,11 +15,11 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import type { FerSet } from '../data/dataset';
-import type { Batch, Method, MethodModel, RunConfig, StepContext, DataInfo } from '../experiments/method';
-import { progressLine } from '../notebook/display';
+import type { Batch, Method, MethodModel, RunConfig, StepContext, DataInfo } from './run-types';
+import type { Progress } from '../core/progress';
 import { chunks, disposeBatch, makeBatch, shuffledBatches } from './batches';
 import { encodeCheckpoint, loadCheckpoint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint';
-import { writeFileAtomic } from '../data/manifest';
+import { writeFileAtomic } from '../core/atomic-write';
 import { initialPlateauState, plateauStep, validateLrPlateau, validationSplit, type PlateauState } from './lr-plateau';
 import { crossEntropyPerSample } from './losses';
 import { accuracy, confusionMatrix } from './metrics';
@@ -111,8 +111,8 @@ export interface TrainFoldOptions {
   onEpoch?: (row: EpochRow) => void;
   /** copies of the checkpoint to keep, by epoch (written right after that epoch's checkpoint) */
   snapshots?: Record<number, string>;
-  /** progress output; null for none; defaults to a progress line */
-  progress?: { update(text: string): void; done(text?: string): void } | null;
+  /** where progress goes (the caller's choice, e.g. a notebook's progress line); absent or null: nowhere */
+  progress?: Progress | null;
   /** progress prefix, e.g. 'fold 2/5' */
   label?: string;
   /** return the trained model instead of disposing it */
@@ -197,7 +197,7 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
 
   const model = await method.build({
     config, options: config.options, data: dataInfo(set), fold: split.fold,
-    seed: deriveSeed(config.seed, 'init', split.fold), prepared: opts.prepared,
+    seed: deriveSeed(config.seed, 'init', split.fold), prepared: opts.prepared, methodPrepares: !!method.prepare,
   });
   let completed = false;
   try {
@@ -208,7 +208,7 @@ export async function trainFold(opts: TrainFoldOptions): Promise<FoldResult & { 
       if (!bestFile || !fs.existsSync(bestFile)) throw new Error(`${file} needs its best-validation checkpoint ${bestFile}, which is missing; remove ${file} to train the fold again`);
       best = fs.readFileSync(bestFile);
     }
-    const progress = opts.progress === undefined ? progressLine() : opts.progress;
+    const progress = opts.progress ?? null;
     const label = opts.label ? `${opts.label} · ` : '';
     const trainLabels = Int32Array.from(fit, (s) => set.labels[s]);
     const evalBatch = Math.max(config.batchSize, 64);

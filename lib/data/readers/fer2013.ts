@@ -19,7 +19,8 @@ import * as path from 'path';
 import * as readline from 'readline';
 import Papa from 'papaparse';
 import sharp from 'sharp';
-import { writeFileAtomic, type ManifestRow } from '../manifest';
+import { type ManifestRow } from '../manifest';
+import { writeFileAtomic } from '../../core/atomic-write';
 import { requireFile, type DatasetReader } from './common';
 
 const LABELS = ['anger', 'disgust', 'fear', 'happy', 'sadness', 'surprise', 'neutral'];

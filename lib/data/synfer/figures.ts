@@ -9,7 +9,7 @@ import { figuresDir, PROJECT_ROOT } from '../../paths';
 import type { Expression } from '../classes';
 import type { FerSet } from '../dataset';
 import { type GridCell, imageGrid } from '../grid';
-import { writeFileAtomic } from '../manifest';
+import { writeFileAtomic } from '../../core/atomic-write';
 import { renderSample } from './generate';
 
 /** Writes PNG bytes to figures/<name>.png; returns the path relative to the project. */

@@ -3,22 +3,23 @@
  * and best epoch, over seeds and folds), attention maps of S_e over sample
  * faces (heat map blended over the crop), a linear-probe leakage table
  * (disturbance labels predicted from f^e, on every fold) and the paper's
- * claims checked against our numbers with the shared paired test.
+ * claims checked against our numbers with the shared paired test. It reads
+ * stored runs through the runner, so it sits with the experiments.
  * @see notebooks/05-ddl.ipynb
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { FerSet } from '../data/dataset';
 import { imageGrid, type Pixels } from '../data/grid';
-import { cropBatch, type DdlModel } from '../experiments/ddl';
-import { extractFeatures, foldSplits, loadFoldModel } from '../experiments/runner';
+import { cropBatch, type DdlModel } from './ddl';
+import { extractFeatures, foldSplits, loadFoldModel } from './runner';
 import { FACTOR_COLUMNS, factorLabels, FACTOR_NAMES, type Factor } from '../models/ddl/dfem';
 import { frameRows, readCsvRows, RUN_FILES, type StoredRun } from '../results/store';
 import { gatherImages } from '../train/batches';
 import { disposeModel } from '../train/trainer';
-import { linearProbe } from './linear-probe';
-import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from './paired';
-import { mean, sampleStd as std } from './stats';
+import { linearProbe } from '../analysis/linear-probe';
+import { formatP, formatPaired, pairedDifference, pairedTest, type PairedTest } from '../analysis/paired';
+import { mean, sampleStd as std } from '../analysis/stats';
 
 
 /** Per (variant, seed, fold): final-epoch and best-epoch test accuracy (%). */

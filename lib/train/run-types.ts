@@ -1,7 +1,10 @@
 /**
- * What a paper adds to the shared machinery: a Method. The runner loads the
- * data, makes the folds and runs the trainer; a method only builds its model
- * parts and optimisers and says what one training step does.
+ * The run types the trainer, the results store and the experiments share:
+ * what a paper adds to the shared machinery (a Method) and the resolved
+ * settings of a run (RunConfig). They are the trainer's contract, so they
+ * live in lib/train, below the experiments that implement them. The runner loads the data, makes the folds and runs the
+ * trainer; a method only builds its model parts and optimisers and says
+ * what one training step does.
  *
  * How the four papers fit:
  * - SPNDL: inputs { train: 'pair', test: 'pair' }; trainStep concatenates
@@ -20,8 +23,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Config, RunSettings } from '../config';
 import type { Rng } from '../data/random';
-import type { LrPlateau } from '../train/lr-plateau';
-import type { TrainOptimizer } from '../train/optim';
+import type { LrPlateau } from './lr-plateau';
+import type { TrainOptimizer } from './optim';
 
 export type OptionValue = number | string | boolean;
 
@@ -58,6 +61,11 @@ export interface BuildContext {
   seed: number;
   /** what `prepare` returned (shared by every fold) */
   prepared: unknown;
+  /**
+   * whether the run's method has a `prepare` (the trainer and loadFoldModel set it from the method itself):
+   * a builder that needs what prepare returns tells a build outside a run from a method that never prepares
+   */
+  methodPrepares?: boolean;
 }
 
 export interface Batch {
@@ -129,7 +137,8 @@ export type DependencyRequest = Partial<RunConfig> & { method: string };
 
 /**
  * A stage a run's `prepare` fetches: a run (trained through ctx.runDependency) or an IDFERM generator
- * (idferm-hng.ts hngStage, not a run: it trains in one process). A plan trains them before the runs.
+ * (lib/experiments/idferm-hng/stage.ts hngStage, not a run: it trains in one process). A plan trains
+ * them before the runs.
  */
 export type StageRequest =
   | { kind: 'run'; request: DependencyRequest }

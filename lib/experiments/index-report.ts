@@ -2,18 +2,20 @@
  * The results index: every complete stored run of a profile placed beside
  * the paper table rows it is linked to (compareWithPaper), as rows and as a
  * markdown page (figures/RESULTS.md, written by `npm run figures`); then
- * notebook 06's controlled comparison, which no paper has numbers for.
+ * notebook 06's controlled comparison, which no paper has numbers for. It
+ * checks stored runs against the method registry, so it sits with the
+ * experiments rather than with the results store.
  * @see notebooks/07-figures.ipynb
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Config } from '../config';
-import { compareWithPaper, linkedVariants, paperTable, OurResult } from './paper-tables';
-import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR, RUN_FILES, type RunInfo, type StoredRun } from './store';
+import { compareWithPaper, linkedVariants, paperTable, OurResult } from '../results/paper-tables';
+import { finalAccuracies, isComplete, listRuns, loadRun, RESULTS_DIR, RUN_FILES, type RunInfo, type StoredRun } from '../results/store';
 import { mean as meanOf, sampleStd } from '../analysis/stats';
-import { getMethod } from '../experiments/methods';
-import { resolveOptions } from '../experiments/settings';
-import type { RunConfig } from '../experiments/method';
+import { getMethod } from './methods';
+import { resolveOptions } from './settings';
+import type { RunConfig } from '../train/run-types';
 
 export type IndexRow = {
   paper: string;
