@@ -209,7 +209,10 @@ test('a tiny comparison trains every method on the same folds, compares it with 
   const index = all.filter((r) => r.paper === 'ALL FOUR');
   assert.deepEqual(index.map((r) => r['paper row']), ['Baseline', 'SPNDL', 'GNDL']);
   const ours = new Set(index.map((r) => r['run id']));
-  assert.ok(all.filter((r) => r.paper !== 'ALL FOUR').every((r) => !ours.has(r['run id'])), 'comparison runs are not listed as reproductions of paper rows');
+  // these three methods run in the comparison exactly as in their paper notebooks (same run ids), so their
+  // runs also stand for the papers' rows
+  const paperIds = new Set(all.filter((r) => r.paper !== 'ALL FOUR').map((r) => r['run id']));
+  assert.ok([...ours].every((id) => paperIds.has(id)), 'the paper notebooks\' own runs, reused, are listed for the papers too');
   assert.ok(index.every((r) => r['paper value'] === null && /^\d+\.\d\d ± \d+\.\d\d$/.test(r.ours)));
 });
 

@@ -9,7 +9,7 @@ import { gndlConfig } from '../lib/experiments/gndl-study';
 import { runExperiment } from '../lib/experiments/runner';
 import { regenerateFigures } from '../lib/figures/regenerate';
 import { PROJECT_ROOT } from '../lib/paths';
-import { resultsIndex, resultsMarkdown, runsVariantAsDefined } from '../lib/experiments/index-report';
+import { comparisonIndexFile, resultsIndex, resultsMarkdown, runsVariantAsDefined } from '../lib/experiments/index-report';
 import { paperTable } from '../lib/results/paper-tables';
 import { tinySet } from './tiny-set';
 
@@ -60,10 +60,30 @@ test('resultsIndex joins a stored run with the paper table rows it is linked to'
   // synthetic data: one row per dataset column the paper row has a number for
   assert.deepEqual(t1.map((r) => r['paper value']).sort(), table.columns.map((c) => row.values[c.key]).sort());
   assert.match(t1[0].ours, /^\d+\.\d\d ± \d+\.\d\d$/);
-  assert.equal(resultsIndex({ profile: 'lite' }, { resultsDir: results }).length, 0, 'other profiles are not indexed');
+  assert.equal(resultsIndex({ ...config, profile: 'lite' }, { resultsDir: results }).length, 0, 'other profiles are not indexed');
   const md = resultsMarkdown(rows, 'smoke');
   assert.ok(md.includes(`| ${runId} |`));
   assert.equal(md.split('\n').filter((l) => l.startsWith('| GNDL')).length, rows.length);
+});
+
+test('calibration runs and notebook 06\'s own runs stand for no paper row; 06\'s reuse of a paper run does', () => {
+  const paperRows = (c = config) => resultsIndex(c, { resultsDir: results }).filter((r) => r.paper !== 'ALL FOUR');
+  assert.ok(paperRows().length > 0);
+  assert.equal(paperRows({ ...config, calibrationSeed: config.seed, seed: config.seed + 1 }).length, 0,
+    'a run at the calibration seed is notebook 01\'s');
+  const file = comparisonIndexFile(config.profile, results);
+  const record = (paperRun: boolean) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ dataset: set.name, runs: [{ method: 'gndl', label: 'GNDL', runId, dir: `gndl/${runId}`, paperRun }] }));
+  };
+  try {
+    record(false);
+    assert.equal(paperRows().length, 0, 'a run only the comparison made (its own protocol)');
+    record(true);
+    assert.ok(paperRows().length > 0 && paperRows().every((r) => r['run id'] === runId), 'the paper notebook\'s own run, reused');
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 });
 
 test('only runs of a variant as defined stand for its paper row: sweep points and runs of older options do not', () => {

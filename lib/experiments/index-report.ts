@@ -35,13 +35,16 @@ export type IndexRow = {
  * for the accuracy tables; ours is the last epoch's test accuracy over folds,
  * our dataset the exact data the run trained on.
  */
-export function resultsIndex(config: Pick<Config, 'profile'>, opts: { resultsDir?: string } = {}): IndexRow[] {
+export function resultsIndex(config: Pick<Config, 'profile' | 'calibrationSeed'>,
+  opts: { resultsDir?: string } = {}): IndexRow[] {
   const linked = linkedVariants();
   const rows: IndexRow[] = [];
   const root = opts.resultsDir ?? RESULTS_DIR;
-  // notebook 06's runs share the methods' variants but not the papers' protocols: listed in its own section only
-  const notebook06 = comparisonRunIds(config.profile, root);
+  // notebook 06's own runs share the methods' variants but not the papers' protocols: listed in its own section
+  // only; notebook 01's calibration runs (their own seed, clean or confound-free faces) stand for no paper row
+  const notebook06 = comparisonOwnRunIds(config.profile, root);
   for (const { info, run } of currentRuns(config.profile, root, notebook06)) {
+    if (info.seed === config.calibrationSeed) continue;
     const link = linked.find((l) => l.method === info.method && l.variant === info.variant)!;
     const accs = finalAccuracies(run).map((a) => 100 * a.test_acc);
     if (!accs.length) continue;
@@ -102,13 +105,21 @@ export const comparisonIndexFile = (profile: string, resultsDir = RESULTS_DIR) =
 /** The runs of notebook 06's controlled benchmark for a profile (written by runBenchmark). */
 export const comparisonBenchFile = (profile: string, resultsDir = RESULTS_DIR) => path.join(resultsDir, 'comparison', `bench-${profile}.json`);
 
-/** Ids of every run notebook 06 made (main comparison and benchmark) for a profile. */
-function comparisonRunIds(profile: string, resultsDir: string): Set<string> {
-  const ids = new Set<string>();
+/**
+ * Ids of the runs notebook 06 made for a profile (main comparison and benchmark), less those its index marks
+ * as the paper notebooks' own runs (same configuration and id): those also stand for the papers' rows.
+ */
+function comparisonOwnRunIds(profile: string, resultsDir: string): Set<string> {
+  const ids = new Set<string>(), papers = new Set<string>();
   for (const file of [comparisonIndexFile(profile, resultsDir), comparisonBenchFile(profile, resultsDir)]) {
     if (!fs.existsSync(file)) continue;
-    for (const r of (JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: (string | { runId: string })[] }).runs) ids.add(typeof r === 'string' ? r : r.runId);
+    const { runs } = JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: (string | { runId: string; paperRun?: boolean })[] };
+    for (const r of runs) {
+      if (typeof r === 'string') ids.add(r);
+      else (r.paperRun ? papers : ids).add(r.runId);
+    }
   }
+  for (const id of papers) ids.delete(id);
   return ids;
 }
 

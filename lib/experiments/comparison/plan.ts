@@ -43,32 +43,36 @@ interface Entry {
   feature: string;
   /** the paper notebook's configuration (its own loss settings, optimiser, batch) */
   own(config: Config): Config;
+  /** whether `own` is exactly the paper notebook's run (same configuration, so the same run id): it then also
+   * stands for the paper's rows in the results index; false where the comparison changes the protocol */
+  paperRun: boolean;
   network: string;
   pretraining: string;
 }
 
 const ENTRIES: Record<string, Entry> = {
   baseline: {
-    label: 'Baseline', variant: () => 'plain', feature: 'backbone', own: (c) => c,
+    label: 'Baseline', variant: () => 'plain', feature: 'backbone', own: (c) => c, paperRun: true,
     network: 'shared backbone + linear softmax', pretraining: 'none',
   },
   spndl: {
-    label: 'SPNDL', variant: (set) => (set.neutral ? 'spndl' : 'spndl-won'), feature: 'ndf', own: spndlConfig,
+    label: 'SPNDL', variant: (set) => (set.neutral ? 'spndl' : 'spndl-won'), feature: 'ndf',
+    own: spndlConfig, paperRun: true,
     network: 'shared backbone on (target, neutral) with joint BN, classifier on the difference; self-paced', pretraining: 'none',
   },
   gndl: {
-    label: 'GNDL', variant: (set) => (set.neutral ? 'gndl' : null), feature: 'v_gen', own: gndlConfig,
+    label: 'GNDL', variant: (set) => (set.neutral ? 'gndl' : null), feature: 'v_gen', own: gndlConfig, paperRun: true,
     network: 'shared backbone + neutral feature generator, classifier on F − NFG(F)', pretraining: 'none',
   },
   idferm: {
-    label: 'IDFERM', variant: () => 'idferm', feature: 'e', own: idfermConfig,
+    label: 'IDFERM', variant: () => 'idferm', feature: 'e', own: idfermConfig, paperRun: true,
     network: 'RML network (conv groups, EC and ML branches), softmax + radial metric loss',
     pretraining: 'HNG generator + identity nets (face-db)',
   },
   ddl: {
     label: 'DDL', variant: () => 'ddl-gar-id-il-p', feature: 'fe',
     // no stage-0 expression pretraining here: the other methods start from scratch on the same data
-    own: (c) => ddlConfig(c, { ddlPretrain: 'scratch' }),
+    own: (c) => ddlConfig(c, { ddlPretrain: 'scratch' }), paperRun: false,
     network: 'PreAct trunk + expression/disturbance attention, adversarial + attention transfer',
     pretraining: 'DFEM on the disturbance database (frozen)',
   },
@@ -243,7 +247,8 @@ export async function runComparison(
   writeFileAtomic(comparisonIndexFile(config.profile, root), JSON.stringify({
     dataset: cmp.set.name,
     runs: cmp.methods.map((p) => ({
-      method: p.method, label: entry(p.method).label, runId: p.runId, dir: path.relative(root, p.dir) })),
+      method: p.method, label: entry(p.method).label, runId: p.runId, dir: path.relative(root, p.dir),
+      paperRun: entry(p.method).paperRun })),
   }, null, 2) + '\n');
   return cmp;
 }
